@@ -1,0 +1,1 @@
+"""System checks for DOKU_ALLO settings (filled in with conf.py)."""

@@ -1,0 +1,127 @@
+"""Explicit configuration of the SNAP client: hosts, paths, credentials, timeouts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from .errors import ConfigurationError
+from .signing import load_private_key
+
+__all__ = [
+    "ALLO_CHANNEL",
+    "PATH_PRESETS",
+    "PRODUCTION_BASE_URL",
+    "SANDBOX_BASE_URL",
+    "Paths",
+    "SnapConfig",
+]
+
+SANDBOX_BASE_URL = "https://api-sandbox.doku.com"
+PRODUCTION_BASE_URL = "https://api.doku.com"
+
+#: ``additionalInfo.channel`` of every Allo Bank direct debit call.
+ALLO_CHANNEL = "DIRECT_DEBIT_ALLO_SNAP"
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Request path of each operation, without host. The signed path is base path + this."""
+
+    b2b_token: str = "/authorization/v1/access-token/b2b"
+    b2b2c_token: str = "/authorization/v1/access-token/b2b2c"
+    account_binding: str = "/direct-debit/core/v1/registration-account-binding"
+    balance_inquiry: str = "/direct-debit/core/v1/balance-inquiry"
+    payment: str = "/direct-debit/core/v1/debit/payment-host-to-host"
+    refund: str = "/direct-debit/core/v1/debit/refund"
+    check_status: str = "/orders/v1.0/debit/status"
+    account_unbinding: str = "/direct-debit/core/v1/registration-account-unbinding"
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+    def with_overrides(self, overrides: dict[str, str]) -> Paths:
+        unknown = set(overrides) - set(self.names())
+        if unknown:
+            raise ConfigurationError(
+                f"Unknown operation(s) in DOKU_ALLO['PATHS']: {', '.join(sorted(unknown))}. "
+                f"Known: {', '.join(self.names())}."
+            )
+        return replace(self, **overrides)
+
+
+#: ``current``: the paths of DOKU's current guide and SDKs. ``archive``: the seed's
+#: ``/direct-debit/merchant/allo/v1.0/...`` paths from DOKU's archived Allobank page.
+PATH_PRESETS: dict[str, Paths] = {
+    "current": Paths(),
+    "archive": Paths(
+        account_binding="/direct-debit/merchant/allo/v1.0/registration-account-binding",
+        balance_inquiry="/direct-debit/merchant/allo/v1.0/balance-inquiry",
+        payment="/direct-debit/merchant/allo/v1.0/payment-host-to-host",
+        refund="/direct-debit/merchant/allo/v1.0/debit/refund",
+        account_unbinding="/direct-debit/allo/v1.0/registration-account-unbinding",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class SnapConfig:
+    """Everything the client needs to talk to DOKU; no Django involved."""
+
+    base_url: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    private_key: rsa.RSAPrivateKey = field(repr=False)
+    paths: Paths = field(default_factory=Paths)
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    #: Overall budget of one HTTP exchange, however slowly the bytes trickle in.
+    deadline: float = 45.0
+    #: How often a call is re-sent after a connect failure (the only provably safe retry).
+    connect_retries: int = 2
+    connect_retry_backoff: float = 0.2
+    channel_id: str = "H2H"
+    channel: str = ALLO_CHANNEL
+    #: ``serviceCode`` of a status inquiry: DOKU's SDKs send "55", SNAP says "54".
+    status_service_code: str = "55"
+    #: Refresh the B2B token this many seconds before DOKU says it expires.
+    token_refresh_margin: float = 60.0
+    #: The single-flight lock outlives the slowest token refresh (deadline + slack).
+    token_lock_timeout: float = 60.0
+    max_response_bytes: int = 1_000_000
+    user_agent: str = "django-doku-allo"
+
+    @classmethod
+    def build(cls, *, private_key: Any, **kwargs: Any) -> SnapConfig:
+        """Like the constructor, but ``private_key`` may be PEM text or bytes."""
+        try:
+            key = load_private_key(private_key)
+        except (ValueError, TypeError) as exc:
+            raise ConfigurationError(
+                "The merchant private key could not be loaded: give an unencrypted RSA key "
+                "in PEM (PKCS#8 or PKCS#1)."
+            ) from exc
+        return cls(private_key=key, **kwargs)
+
+    def __post_init__(self) -> None:
+        if not self.base_url.startswith(("https://", "http://")):
+            raise ConfigurationError(f"base_url must be an http(s) URL, got {self.base_url!r}")
+        object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+        if min(self.connect_timeout, self.read_timeout, self.deadline) <= 0:
+            raise ConfigurationError("timeouts and the deadline must be positive")
+
+    @property
+    def base_path(self) -> str:
+        """The path part of ``base_url`` (``/doku-simulator`` for the simulator), or ``""``."""
+        rest = self.base_url.split("://", 1)[1]
+        return "/" + rest.split("/", 1)[1] if "/" in rest else ""
+
+    def signed_path(self, operation: str) -> str:
+        """The path actually requested, without host but with any prefix: what is signed."""
+        return self.base_path + getattr(self.paths, operation)
+
+    def url(self, operation: str) -> str:
+        return self.base_url + getattr(self.paths, operation)
