@@ -1,0 +1,106 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.dispatch import Signal
+from django.utils import timezone
+
+from django_doku_allo import conf
+from django_doku_allo.models import Binding, BindingStatus, Payment, PaymentStatus
+from django_doku_allo.snap.signing import new_external_id
+
+
+@pytest.fixture(autouse=True)
+def _fresh_doku_settings() -> Iterator[None]:
+    conf.reset()
+    yield
+    conf.reset()
+
+
+@pytest.fixture
+def postgres_only() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL row locks (SELECT ... FOR UPDATE); set DATABASE_URL")
+
+
+@pytest.fixture
+def user(django_user_model: Any) -> Any:
+    return django_user_model.objects.create_user(username="siti", password="pw-12345678")
+
+
+@pytest.fixture
+def make_binding(user: Any) -> Callable[..., Binding]:
+    def make(**fields: Any) -> Binding:
+        defaults: dict[str, Any] = {
+            "user": user,
+            "phone_number": "6281100000001",
+            "cust_id_merchant": str(user.pk),
+            "status": BindingStatus.ACTIVE,
+            "external_id": new_external_id(),
+            "auth_code": "auth-code-1",
+            "access_token": "customer-token-1",
+            "access_token_expires_at": timezone.now() + timedelta(days=1),
+            "customer_ip": "10.20.30.40",
+        }
+        defaults.update(fields)
+        return Binding.objects.create(**defaults)
+
+    return make
+
+
+@pytest.fixture
+def make_payment(make_binding: Callable[..., Binding]) -> Callable[..., Payment]:
+    def make(binding: Binding | None = None, **fields: Any) -> Payment:
+        binding = binding or make_binding()
+        defaults: dict[str, Any] = {
+            "binding": binding,
+            "user": binding.user,
+            "partner_reference_no": "ALLO" + new_external_id(),
+            "reference_no": "DOKU" + new_external_id()[:12],
+            "external_id": new_external_id(),
+            "amount": Decimal("150000.00"),
+            "description": "Batik shirt",
+            "status": PaymentStatus.PENDING,
+            "customer_ip": "10.20.30.40",
+        }
+        defaults.update(fields)
+        return Payment.objects.create(**defaults)
+
+    return make
+
+
+class SignalRecorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple[Signal, dict[str, Any]]] = []
+
+    def __call__(self, signal: Signal) -> list[dict[str, Any]]:
+        return [kwargs for sent, kwargs in self.calls if sent is signal]
+
+
+@pytest.fixture
+def signals_sent() -> Iterator[SignalRecorder]:
+    """Records every django_doku_allo signal sent during the test."""
+    from django_doku_allo import signals
+
+    recorder = SignalRecorder()
+    receivers = []
+    for name in ("binding_activated", "binding_failed", "binding_unbound", "payment_succeeded",
+                 "payment_failed", "payment_refunded", "refund_failed",
+                 "notification_received"):
+        signal = getattr(signals, name)
+
+        def receiver(sender: Any, signal: Signal = signal, **kwargs: Any) -> None:
+            recorder.calls.append((signal, kwargs))
+
+        signal.connect(receiver, weak=False)
+        receivers.append((signal, receiver))
+    yield recorder
+    for signal, receiver in receivers:
+        signal.disconnect(receiver)

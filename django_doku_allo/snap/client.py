@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Mapping
 from typing import Any, TypeVar
@@ -56,6 +57,9 @@ logger = logging.getLogger(__name__)
 
 _R = TypeVar("_R")
 
+#: X-EXTERNAL-ID: "Numeric String", SNAP String(36).
+_EXTERNAL_ID_RE = re.compile(r"[0-9]{1,36}")
+
 #: What to do next, for the codes a merchant meets most.
 _HINTS: dict[str, str] = {
     "4017300": "Check DOKU_ALLO CLIENT_ID, that the public key uploaded to DOKU matches "
@@ -99,6 +103,7 @@ class AlloClient:
             deadline=config.deadline,
             max_response_bytes=config.max_response_bytes,
             session=session,
+            user_agent=config.user_agent,
         )
         self.tokens = B2BTokenProvider(
             token_store if token_store is not None else MemoryTokenStore(),
@@ -106,7 +111,9 @@ class AlloClient:
             key=token_cache_key or f"doku_allo:b2b:{config.client_id}:{config.base_url}",
             refresh_margin=config.token_refresh_margin,
             lock_timeout=config.token_lock_timeout,
-            wait_timeout=config.token_lock_timeout,
+            # Outlive the lock: a waiter must still be waiting when a dead refresher's
+            # lock expires, so it can take over instead of giving up at the same moment.
+            wait_timeout=config.token_lock_timeout + 2.0,
         )
 
     # ------------------------------------------------------------------ tokens
@@ -250,8 +257,17 @@ class AlloClient:
         ``external_id`` should be minted and persisted by the caller before a write,
         so a later status inquiry can name it.
         """
-        external_id = external_id or new_external_id()
-        text = minify(dict(body))
+        if external_id is None:
+            external_id = new_external_id()
+        elif not _EXTERNAL_ID_RE.fullmatch(str(external_id)):
+            raise InvalidRequestError(
+                "X-EXTERNAL-ID must be a numeric string of 1 to 36 digits; mint one with "
+                "django_doku_allo.snap.signing.new_external_id().", field="external_id")
+        try:
+            text = minify(dict(body))
+        except (TypeError, ValueError) as exc:
+            raise InvalidRequestError(
+                f"the {operation} body cannot be sent as JSON: {exc}", field="body") from exc
         b2b_token = self.tokens.get()
         for attempt in (1, 2):
             headers = self.build_headers(operation, text, external_id=external_id,

@@ -22,7 +22,8 @@ __all__ = [
     "classify",
 ]
 
-_CODE_RE = re.compile(r"^(\d{3})(\d{2})(\d{2})$")
+#: ASCII digits only, matched in full: ``\d`` takes any Unicode digit and ``$`` a final newline.
+_CODE_RE = re.compile(r"([0-9]{3})([0-9]{2})([0-9]{2})")
 
 
 class ServiceCode(str, Enum):
@@ -99,7 +100,7 @@ class ResponseCode:
         """Parse ``raw``; ``None`` when it is not a 7-digit SNAP code."""
         if not isinstance(raw, str):
             return None
-        match = _CODE_RE.match(raw)
+        match = _CODE_RE.fullmatch(raw)
         if match is None:
             return None
         return cls(raw=raw, http_status=int(match[1]), service=match[2], case=match[3])

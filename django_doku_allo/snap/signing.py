@@ -52,7 +52,8 @@ JsonBody = dict[str, Any] | list[Any] | str | bytes | None
 PemKey = str | bytes | rsa.RSAPrivateKey | rsa.RSAPublicKey
 
 _TIMESTAMP_RE = re.compile(
-    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$"
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]{1,6}))?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})"
 )
 
 
@@ -76,9 +77,19 @@ def parse_snap_timestamp(value: str) -> datetime:
     Raises ``ValueError`` for anything else, including a timestamp without a zone:
     a zone-less time cannot be checked against a replay window.
     """
-    if not isinstance(value, str) or not _TIMESTAMP_RE.match(value):
+    # fullmatch with ASCII digits: ``$`` would let a trailing newline through and ``\d``
+    # would accept non-ASCII digits that fromisoformat then rejects with a different error.
+    match = _TIMESTAMP_RE.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
         raise ValueError(f"not a SNAP timestamp (yyyy-MM-ddTHH:mm:ss+07:00): {value!r}")
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    seconds, fraction, zone = match.groups()
+    # Python 3.10's fromisoformat takes only 3 or 6 fraction digits: normalise to 6.
+    text = seconds + (f".{fraction:0<6}" if fraction else "") + (
+        "+00:00" if zone == "Z" else zone)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"not a valid SNAP timestamp: {value!r}") from None
     return parsed.astimezone(timezone.utc)
 
 
@@ -116,7 +127,11 @@ def minify(body: JsonBody) -> str:
         return ""
     if isinstance(body, (str, bytes)):
         body = _parse_json_text(body)
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    # A lone surrogate serialises raw but cannot be sent as UTF-8: refuse it here, as a
+    # ValueError, rather than fail later while hashing or sending.
+    text.encode("utf-8")
+    return text
 
 
 def _strip_insignificant_whitespace(text: str) -> str:
@@ -212,6 +227,10 @@ def _rsa_verify(public_key: PemKey, message: str, signature: str) -> bool:
     except (InvalidSignature, ValueError, TypeError, AttributeError, binascii.Error,
             UnicodeError, UnsupportedAlgorithm):
         return False
+    except Exception:
+        # A verifier answers yes or no; whatever a hostile key or signature provokes
+        # inside the crypto library is a no.
+        return False
     return True
 
 
@@ -227,7 +246,10 @@ def verify_asymmetric_signature(
     """True when ``signature`` is a valid token-request signature; never raises."""
     if not all(isinstance(v, str) for v in (client_id, timestamp, signature)):
         return False
-    return _rsa_verify(public_key_pem, f"{client_id}|{timestamp}", signature)
+    try:
+        return _rsa_verify(public_key_pem, f"{client_id}|{timestamp}", signature)
+    except Exception:
+        return False
 
 
 def symmetric_string_to_sign(

@@ -9,6 +9,7 @@ crashed refresher cannot block the others for ever.
 
 from __future__ import annotations
 
+import math
 import secrets
 import threading
 import time
@@ -54,15 +55,19 @@ class MemoryTokenStore:
             item = self._live(key)
             return default if item is None else item[0]
 
+    def _expiry(self, timeout: float | None) -> float:
+        # Django's meaning: None is "for ever", zero or less is "already expired".
+        return self._clock() + (10**9 if timeout is None else timeout)
+
     def set(self, key: str, value: Any, timeout: float | None = None) -> None:
         with self._mutex:
-            self._items[key] = (value, self._clock() + (timeout or 10**9))
+            self._items[key] = (value, self._expiry(timeout))
 
     def add(self, key: str, value: Any, timeout: float | None = None) -> bool:
         with self._mutex:
             if self._live(key) is not None:
                 return False
-            self._items[key] = (value, self._clock() + (timeout or 10**9))
+            self._items[key] = (value, self._expiry(timeout))
             return True
 
     def delete(self, key: str) -> None:
@@ -153,11 +158,24 @@ class B2BTokenProvider:
         return token.access_token
 
 
+#: SNAP's fixed B2B token lifetime, used when ``expiresIn`` is missing or unusable.
+DEFAULT_B2B_LIFETIME = 900.0
+#: Longest lifetime believed: a wild ``expiresIn`` must not pin a token for years.
+MAX_B2B_LIFETIME = 24 * 3600.0
+
+
 def expiry_from_seconds(expires_in: object, now: datetime | None = None) -> datetime:
-    """``expiresIn`` (number or numeric string, seconds) -> aware expiry time."""
+    """``expiresIn`` (number or numeric string, seconds) -> aware expiry time.
+
+    Missing, non-numeric, NaN or infinite values mean SNAP's 900 s; the result is
+    clamped to ``[now, now + 24 h]``.
+    """
     now = now or datetime.now(timezone.utc)
     try:
-        seconds = float(str(expires_in))
+        seconds = float(str(expires_in)) if not isinstance(expires_in, bool) else math.nan
     except ValueError:
-        seconds = 900.0  # SNAP's fixed B2B token lifetime
-    return datetime.fromtimestamp(now.timestamp() + max(seconds, 0.0), tz=timezone.utc)
+        seconds = math.nan
+    if not math.isfinite(seconds):
+        seconds = DEFAULT_B2B_LIFETIME
+    seconds = min(max(seconds, 0.0), MAX_B2B_LIFETIME)
+    return datetime.fromtimestamp(now.timestamp() + seconds, tz=timezone.utc)

@@ -80,6 +80,11 @@ class _Watch:
 _current = threading.local()
 
 
+def _watch_expired() -> bool:
+    watch: _Watch | None = getattr(_current, "watch", None)
+    return watch is not None and watch.expired
+
+
 def _attach_current(sock: socket.socket | None) -> None:
     watch: _Watch | None = getattr(_current, "watch", None)
     if watch is not None:
@@ -144,6 +149,7 @@ class Transport:
         deadline: float,
         max_response_bytes: int,
         session: requests.Session | None = None,
+        user_agent: str | None = None,
     ) -> None:
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
@@ -154,6 +160,7 @@ class Transport:
             adapter = _WatchedAdapter(max_retries=0)
             self.session.mount("http://", adapter)
             self.session.mount("https://", adapter)
+        self.user_agent = user_agent
 
     def post(self, url: str, body: bytes, headers: Mapping[str, str],
              *, deadline: float | None = None) -> HttpReply:
@@ -180,8 +187,11 @@ class Transport:
 
     def _exchange(self, url: str, body: bytes, headers: Mapping[str, str],
                   started: float, budget: float) -> HttpReply:
+        sent_headers = dict(headers)
+        if self.user_agent and not any(k.lower() == "user-agent" for k in sent_headers):
+            sent_headers["User-Agent"] = self.user_agent
         response = self.session.post(
-            url, data=body, headers=dict(headers), stream=True, allow_redirects=False,
+            url, data=body, headers=sent_headers, stream=True, allow_redirects=False,
             timeout=(self.connect_timeout, self.read_timeout),
         )
         try:
@@ -194,6 +204,10 @@ class Transport:
                 if time.monotonic() - started > budget:
                     raise DeadlineExceeded(f"no complete answer within {budget:g}s")
                 chunks.append(chunk)
+            if _watch_expired():
+                # The watchdog shut the socket down: a body read "until close" ends
+                # early without an error, so what we hold may be cut short.
+                raise DeadlineExceeded(f"no complete answer within {budget:g}s")
             return HttpReply(status=response.status_code, body=b"".join(chunks),
                              headers=dict(response.headers))
         finally:

@@ -44,27 +44,35 @@ __all__ = [
 ]
 
 CURRENCY = "IDR"
-_AMOUNT_RE = re.compile(r"^\d{1,16}\.\d{2}$")
-_PHONE_RE = re.compile(r"^62\d{7,14}$")
-_DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9]{1,64}$")
+# Matched with fullmatch and ASCII classes: ``$`` lets a trailing newline through (a
+# header-injection vector for X-DEVICE-ID) and ``\d`` accepts any Unicode digit.
+_AMOUNT_RE = re.compile(r"[0-9]{1,16}\.[0-9]{2}")
+_PHONE_RE = re.compile(r"62[0-9]{7,14}")
+_DEVICE_ID_RE = re.compile(r"[A-Za-z0-9]{1,64}")
+_DATE_RE = re.compile(r"[0-9]{8}")
+#: More digits than this cannot be quantised to cents in the default decimal context.
+_MAX_AMOUNT = Decimal("1e16")
 _CENT = Decimal("0.01")
 
 
 # --------------------------------------------------------------------------- money
 def format_amount(value: Decimal | int | str) -> str:
     """``Decimal("10000")`` -> ``"10000.00"``; refuses floats, negatives and sub-cent values."""
-    if isinstance(value, float):
-        raise InvalidRequestError("amounts must be Decimal, int or str, never float")
+    if isinstance(value, (float, bool)):
+        raise InvalidRequestError("amounts must be Decimal, int or str, never float or bool")
     try:
         amount = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
         raise InvalidRequestError(f"not an amount: {value!r}") from None
     if not amount.is_finite() or amount <= 0:
         raise InvalidRequestError(f"an amount must be a positive number, got {value!r}")
+    if amount >= _MAX_AMOUNT:
+        # Checked before quantize, which raises decimal.InvalidOperation past 28 digits.
+        raise InvalidRequestError(f"amount out of range (16 digits, 2 decimals): {value!r}")
     if amount != amount.quantize(_CENT, rounding=ROUND_HALF_UP):
         raise InvalidRequestError(f"IDR amounts have at most two decimal places, got {value!r}")
     text = f"{amount.quantize(_CENT):f}"
-    if not _AMOUNT_RE.match(text):
+    if not _AMOUNT_RE.fullmatch(text):
         raise InvalidRequestError(f"amount out of range (16 digits, 2 decimals): {value!r}")
     return text
 
@@ -125,6 +133,8 @@ class CustomerContext:
 
     def __post_init__(self) -> None:
         try:
+            if not isinstance(self.ip_address, str):
+                raise ValueError("not text")  # IPv4Address would take an int
             ipaddress.IPv4Address(self.ip_address)
         except (ipaddress.AddressValueError, ValueError):
             raise InvalidRequestError(
@@ -132,7 +142,8 @@ class CustomerContext:
                 field="ip_address",
             ) from None
         if self.device_id is not None:
-            _require(bool(_DEVICE_ID_RE.match(self.device_id)),
+            _require(isinstance(self.device_id, str)
+                     and bool(_DEVICE_ID_RE.fullmatch(self.device_id)),
                      "X-DEVICE-ID must be 1 to 64 letters or digits, no symbols", "device_id")
 
     def headers(self) -> dict[str, str]:
@@ -160,7 +171,7 @@ class AccountBindingRequest:
     date_of_birth: str | None = None
 
     def __post_init__(self) -> None:
-        _require(bool(_PHONE_RE.match(self.phone_no or "")),
+        _require(isinstance(self.phone_no, str) and bool(_PHONE_RE.fullmatch(self.phone_no)),
                  "phoneNo must be 9 to 16 digits starting with 62", "phone_no")
         _require(0 < len(self.cust_id_merchant or "") <= 64,
                  "custIdMerchant must be 1 to 64 characters", "cust_id_merchant")
@@ -177,7 +188,7 @@ class AccountBindingRequest:
             _require(len(self.customer_name) <= 70, "customerName is at most 70 characters",
                      "customer_name")
         if self.date_of_birth is not None:
-            _require(bool(re.match(r"^\d{8}$", self.date_of_birth)),
+            _require(bool(_DATE_RE.fullmatch(self.date_of_birth)),
                      "dateOfBirth must be yyyyMMdd", "date_of_birth")
 
     def to_body(self, channel: str) -> dict[str, Any]:
@@ -203,6 +214,14 @@ class LineItem:
     price: Decimal
     quantity: int = 1
 
+    def __post_init__(self) -> None:
+        _require(isinstance(self.name, str) and bool(self.name.strip()),
+                 "a line item needs a name", "line_items")
+        format_amount(self.price)
+        _require(isinstance(self.quantity, int) and not isinstance(self.quantity, bool)
+                 and self.quantity > 0, "a line item's quantity must be a positive integer",
+                 "line_items")
+
     def to_wire(self) -> dict[str, str]:
         return {"name": self.name, "price": format_amount(self.price),
                 "quantity": str(self.quantity)}
@@ -214,13 +233,32 @@ class PayOption:
     trans_amount: Decimal
     fee_amount: Decimal | None = None
 
+    def __post_init__(self) -> None:
+        _require(bool(self.pay_method), "payMethod is required", "pay_options")
+        format_amount(self.trans_amount)
+        if self.fee_amount is not None:
+            _fee_text(self.fee_amount)
+
     def to_wire(self) -> dict[str, Any]:
         wire: dict[str, Any] = {"payMethod": self.pay_method,
                                 "transAmount": Money(self.trans_amount).to_wire()}
         if self.fee_amount is not None:
-            wire["feeAmount"] = {"value": f"{Decimal(self.fee_amount).quantize(_CENT):f}",
-                                 "currency": CURRENCY}
+            wire["feeAmount"] = {"value": _fee_text(self.fee_amount), "currency": CURRENCY}
         return wire
+
+
+def _fee_text(value: Decimal | int | str) -> str:
+    """A fee may be zero, unlike an amount; otherwise the same rules (no float, cents)."""
+    if isinstance(value, (float, bool)):
+        raise InvalidRequestError("amounts must be Decimal, int or str, never float or bool",
+                                  field="pay_options")
+    try:
+        fee = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        raise InvalidRequestError(f"not an amount: {value!r}", field="pay_options") from None
+    if fee.is_finite() and fee == 0:
+        return "0.00"
+    return format_amount(fee)
 
 
 @dataclass(frozen=True)
@@ -241,6 +279,10 @@ class PaymentRequest:
                  "remarks")
         _require(len(self.line_items) > 0, "Allo Bank requires at least one line item",
                  "line_items")
+        _require(all(isinstance(item, LineItem) for item in self.line_items),
+                 "line items must be LineItem objects", "line_items")
+        _require(all(isinstance(option, PayOption) for option in self.pay_options),
+                 "pay options must be PayOption objects", "pay_options")
         for name in ("success_payment_url", "failed_payment_url"):
             _require(str(getattr(self, name) or "").startswith(("https://", "http://")),
                      f"{name} must be an absolute http(s) URL", name)

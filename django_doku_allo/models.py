@@ -1,0 +1,286 @@
+"""Bindings, payments, refunds and every notification DOKU sent.
+
+Each model keeps DOKU's last raw answer in a JSON field and promotes only the
+columns we query. Status fields change only through :mod:`django_doku_allo.services`,
+along the transition table beside each model.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from . import transitions
+from .fields import EncryptedTextField
+from .snap.redaction import mask_phone
+
+__all__ = [
+    "BINDING_TRANSITIONS",
+    "PAYMENT_TRANSITIONS",
+    "REFUND_TRANSITIONS",
+    "Binding",
+    "BindingStatus",
+    "Notification",
+    "Payment",
+    "PaymentStatus",
+    "Refund",
+    "RefundStatus",
+]
+
+
+class BindingStatus(models.TextChoices):
+    PENDING = "pending", _("Pending (customer at Allo's OTP/PIN page)")
+    ACTIVE = "active", _("Active")
+    FAILED = "failed", _("Failed")
+    UNBINDING = "unbinding", _("Unbinding (outcome not yet known)")
+    UNBOUND = "unbound", _("Unbound")
+
+
+BINDING_TRANSITIONS: transitions.Table = {
+    BindingStatus.PENDING: frozenset({BindingStatus.ACTIVE, BindingStatus.FAILED}),
+    # ACTIVE -> UNBOUND directly when DOKU says the customer revoked the binding.
+    BindingStatus.ACTIVE: frozenset({BindingStatus.UNBINDING, BindingStatus.UNBOUND}),
+    # UNBINDING -> ACTIVE only when DOKU declined the unbinding: nothing changed there.
+    BindingStatus.UNBINDING: frozenset({BindingStatus.UNBOUND, BindingStatus.ACTIVE}),
+    BindingStatus.FAILED: frozenset(),
+    BindingStatus.UNBOUND: frozenset(),
+}
+
+LIVE_BINDING_STATUSES = (BindingStatus.ACTIVE, BindingStatus.UNBINDING)
+
+
+class Binding(models.Model):
+    """A customer's Allo Bank account linked to this merchant."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                             related_name="doku_allo_bindings")
+    phone_number = models.CharField(_("phone number"), max_length=16)
+    cust_id_merchant = models.CharField(_("customer id sent to DOKU"), max_length=64)
+    status = models.CharField(max_length=16, choices=BindingStatus.choices,
+                              default=BindingStatus.PENDING, db_index=True)
+    reference_no = models.CharField(_("DOKU reference"), max_length=64, blank=True)
+    external_id = models.CharField(_("X-EXTERNAL-ID of the binding call"), max_length=36)
+    redirect_url = models.URLField(_("Allo OTP/PIN page"), max_length=2048, blank=True)
+    auth_code = EncryptedTextField(blank=True, editable=False)
+    access_token = EncryptedTextField(blank=True, editable=False)
+    access_token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    refresh_token = EncryptedTextField(blank=True, editable=False)
+    refresh_token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Only the SHA-256 of the return ``state`` is stored: a leaked database row cannot
+    # be replayed against the return view.
+    state_digest = models.CharField(max_length=64, unique=True, null=True, editable=False)
+    state_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    state_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    customer_ip = models.GenericIPAddressField(null=True, blank=True)
+    device_id = models.CharField(max_length=64, blank=True)
+    failure_reason = models.CharField(max_length=255, blank=True)
+    response_code = models.CharField(max_length=7, blank=True)
+    response_message = models.CharField(max_length=255, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    unbound_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Allo Bank binding")
+        ordering = ("-created_at",)
+        constraints = (
+            models.UniqueConstraint(
+                fields=("user", "phone_number"),
+                condition=Q(status__in=LIVE_BINDING_STATUSES),
+                name="doku_allo_one_live_binding_per_user_phone",
+            ),
+        )
+        permissions = (("can_unbind", "Can unbind Allo Bank accounts"),)
+
+    def __str__(self) -> str:
+        return f"{self.masked_phone} ({self.get_status_display()})"
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone_number)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == BindingStatus.ACTIVE
+
+
+class PaymentStatus(models.TextChoices):
+    INITIATED = "initiated", _("Initiated (sent to DOKU)")
+    PENDING = "pending", _("Pending (customer confirming with OTP/PIN)")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    UNKNOWN = "unknown", _("Unknown (awaiting status check)")
+    REFUNDED = "refunded", _("Refunded")
+
+
+PAYMENT_TRANSITIONS: transitions.Table = {
+    PaymentStatus.INITIATED: frozenset({PaymentStatus.PENDING, PaymentStatus.SUCCEEDED,
+                                        PaymentStatus.FAILED, PaymentStatus.UNKNOWN}),
+    PaymentStatus.PENDING: frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.FAILED}),
+    PaymentStatus.UNKNOWN: frozenset({PaymentStatus.PENDING, PaymentStatus.SUCCEEDED,
+                                      PaymentStatus.FAILED}),
+    PaymentStatus.SUCCEEDED: frozenset({PaymentStatus.REFUNDED}),
+    PaymentStatus.FAILED: frozenset(),
+    PaymentStatus.REFUNDED: frozenset(),
+}
+
+#: A payment in these states may still move money (or already has).
+LIVE_PAYMENT_STATUSES = (PaymentStatus.INITIATED, PaymentStatus.PENDING,
+                         PaymentStatus.UNKNOWN, PaymentStatus.SUCCEEDED)
+UNSETTLED_PAYMENT_STATUSES = (PaymentStatus.INITIATED, PaymentStatus.PENDING,
+                              PaymentStatus.UNKNOWN)
+
+
+class Payment(models.Model):
+    """A host-to-host debit of a bound Allo Bank account."""
+
+    binding = models.ForeignKey(Binding, on_delete=models.PROTECT, related_name="payments")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                             related_name="doku_allo_payments")
+    partner_reference_no = models.CharField(_("partnerReferenceNo"), max_length=64,
+                                            unique=True)
+    order_id = models.CharField(_("merchant order id"), max_length=64, blank=True,
+                                db_index=True)
+    reference_no = models.CharField(_("DOKU referenceNo"), max_length=64, blank=True,
+                                    db_index=True)
+    external_id = models.CharField(_("X-EXTERNAL-ID of the payment call"), max_length=36)
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    currency = models.CharField(max_length=3, default="IDR")
+    description = models.CharField(max_length=40)
+    status = models.CharField(max_length=16, choices=PaymentStatus.choices,
+                              default=PaymentStatus.INITIATED, db_index=True)
+    doku_status = models.CharField(_("latestTransactionStatus"), max_length=2, blank=True)
+    web_redirect_url = models.URLField(_("OTP/PIN page"), max_length=2048, blank=True)
+    response_code = models.CharField(max_length=7, blank=True)
+    response_message = models.CharField(max_length=255, blank=True)
+    failure_reason = models.CharField(max_length=255, blank=True)
+    request_body = models.JSONField(default=dict, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+    customer_ip = models.GenericIPAddressField(null=True, blank=True)
+    device_id = models.CharField(max_length=64, blank=True)
+    idempotency_key = models.CharField(max_length=255, blank=True)
+    idempotency_fingerprint = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Allo Bank payment")
+        ordering = ("-created_at",)
+        constraints = (
+            models.CheckConstraint(condition=Q(amount__gt=Decimal("0")),
+                                   name="doku_allo_payment_amount_positive"),
+            # One live payment per merchant order: a double click cannot charge twice.
+            models.UniqueConstraint(
+                fields=("order_id",),
+                condition=Q(status__in=LIVE_PAYMENT_STATUSES) & ~Q(order_id=""),
+                name="doku_allo_one_live_payment_per_order",
+            ),
+            models.UniqueConstraint(
+                fields=("user", "idempotency_key"), condition=~Q(idempotency_key=""),
+                name="doku_allo_payment_idempotency_key",
+            ),
+        )
+        indexes = (models.Index(fields=("status", "created_at")),)
+        permissions = (("can_refund", "Can refund Allo Bank payments"),)
+
+    def __str__(self) -> str:
+        return f"{self.partner_reference_no} {self.amount} {self.currency}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED,
+                               PaymentStatus.REFUNDED)
+
+
+class RefundStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested (sent to DOKU)")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    UNKNOWN = "unknown", _("Unknown (awaiting status check)")
+
+
+REFUND_TRANSITIONS: transitions.Table = {
+    RefundStatus.REQUESTED: frozenset({RefundStatus.SUCCEEDED, RefundStatus.FAILED,
+                                       RefundStatus.UNKNOWN}),
+    RefundStatus.UNKNOWN: frozenset({RefundStatus.SUCCEEDED, RefundStatus.FAILED}),
+    RefundStatus.SUCCEEDED: frozenset(),
+    RefundStatus.FAILED: frozenset(),
+}
+
+
+class Refund(models.Model):
+    """A full refund of a succeeded payment (Allo Bank supports no partial refund)."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    partner_refund_no = models.CharField(_("partnerRefundNo"), max_length=64, unique=True)
+    external_id = models.CharField(_("X-EXTERNAL-ID of the refund call"), max_length=36)
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    currency = models.CharField(max_length=3, default="IDR")
+    reason = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=16, choices=RefundStatus.choices,
+                              default=RefundStatus.REQUESTED, db_index=True)
+    refund_no = models.CharField(_("DOKU refundNo"), max_length=64, blank=True)
+    response_code = models.CharField(max_length=7, blank=True)
+    response_message = models.CharField(max_length=255, blank=True)
+    request_body = models.JSONField(default=dict, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                     null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Allo Bank refund")
+        ordering = ("-created_at",)
+        constraints = (
+            models.UniqueConstraint(
+                fields=("payment",), condition=~Q(status=RefundStatus.FAILED),
+                name="doku_allo_one_live_refund_per_payment",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.partner_refund_no} ({self.get_status_display()})"
+
+
+class Notification(models.Model):
+    """One delivery DOKU made to the notification endpoint, stored before anything else."""
+
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    path = models.CharField(max_length=255, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    body = models.TextField(blank=True)
+    external_id = models.CharField(_("X-EXTERNAL-ID"), max_length=64, blank=True,
+                                   db_index=True)
+    original_partner_reference_no = models.CharField(max_length=64, blank=True,
+                                                     db_index=True)
+    latest_transaction_status = models.CharField(max_length=2, blank=True)
+    verified = models.BooleanField(default=False)
+    verification_error = models.CharField(max_length=255, blank=True)
+    processed = models.BooleanField(default=False, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    #: Valid but not applied: unknown reference, amount mismatch, stale or conflicting.
+    flagged = models.BooleanField(default=False)
+    result = models.CharField(max_length=255, blank=True)
+    error = models.TextField(blank=True)
+    traceback = models.TextField(blank=True)
+    payment = models.ForeignKey(Payment, on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="notifications")
+
+    class Meta:
+        verbose_name = _("DOKU notification")
+        ordering = ("-received_at",)
+
+    def __str__(self) -> str:
+        return f"{self.original_partner_reference_no or '?'} {self.latest_transaction_status}"
