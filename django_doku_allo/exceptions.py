@@ -25,6 +25,7 @@ __all__ = [
     "DeclinedError",
     "DokuAlloError",
     "InvalidCustomerTokenError",
+    "InvalidNotification",
     "InvalidRequestError",
     "InvalidState",
     "NotRefundable",
@@ -53,3 +54,7 @@ class NotRefundable(DokuAlloError):
 
 class InvalidState(DokuAlloError):
     """The binding return ``state`` is missing, forged, expired or already used."""
+
+
+class InvalidNotification(DokuAlloError):
+    """A stored notification that cannot be (re)processed, e.g. one that failed verification."""

@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import secrets
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,6 +36,7 @@ from .exceptions import (
     BindingNotActive,
     DeclinedError,
     InvalidCustomerTokenError,
+    InvalidNotification,
     InvalidState,
     NotRefundable,
     OutcomeUnknownError,
@@ -57,8 +59,8 @@ from .snap.codes import TransactionStatus
 from .snap.signing import new_external_id
 from .snap.types import (
     AccountBindingRequest,
-    BalanceInquiryResponse,
     B2B2CToken,
+    BalanceInquiryResponse,
     CheckStatusRequest,
     CheckStatusResponse,
     CustomerContext,
@@ -79,6 +81,7 @@ __all__ = [
     "pay",
     "process_notification",
     "refund",
+    "reprocess_notification",
     "sync_payment",
     "sync_refund",
     "unbind",
@@ -442,6 +445,7 @@ def pay(
     failure_url: str,
     line_items: Sequence[LineItem] | None = None,
     order_id: str = "",
+    partner_reference_no: str | None = None,
     idempotency_key: str = "",
     idempotency_fingerprint: str = "",
 ) -> Payment:
@@ -452,9 +456,12 @@ def pay(
     ``pending`` with ``web_redirect_url``, where the customer confirms with OTP/PIN;
     the result arrives by notification or :func:`sync_payment`. A refusal makes it
     ``failed``; an answer we never got makes it ``unknown``.
+
+    Mint ``partner_reference_no`` with :func:`new_partner_reference_no` first when
+    the return URLs must name the payment (see ``views.payment_return_url``).
     """
     value = Decimal(format_amount(amount))
-    partner_reference_no = new_partner_reference_no()
+    partner_reference_no = partner_reference_no or new_partner_reference_no()
     items = list(line_items) if line_items else [LineItem(name=description[:32], price=value)]
     request = PaymentRequest(
         partner_reference_no=partner_reference_no, amount=value, remarks=description[:40],
@@ -818,3 +825,36 @@ def process_notification(notification: Notification) -> NotificationOutcome:
         _send_after_commit(signals.notification_received, Notification,
                            notification=notification)
     return PROCESSED
+
+
+#: Answer to a delivery whose processing raised: DOKU retries, staff can reprocess.
+PROCESSING_ERROR = NotificationOutcome(500, "5005601", "Internal Server Error")
+
+
+def process_stored_notification(notification: Notification) -> NotificationOutcome:
+    """Process a verified, stored delivery; an unexpected error is stored, not raised.
+
+    The error and its traceback are kept on the notification so staff can fix
+    the cause and reprocess it; the 500 answer makes DOKU retry meanwhile.
+    """
+    try:
+        return process_notification(notification)
+    except Exception as exc:
+        logger.exception("doku_allo notification %s failed to process", notification.pk)
+        Notification.objects.filter(pk=notification.pk).update(
+            error=f"{exc.__class__.__name__}: {exc}"[:2000],
+            traceback=traceback.format_exc()[-10000:])
+        return PROCESSING_ERROR
+
+
+def reprocess_notification(notification: Notification) -> NotificationOutcome:
+    """Apply a stored notification again (admin action); idempotent like the first time.
+
+    Unverified deliveries are never processed: they may be forged.
+    """
+    notification = Notification.objects.get(pk=notification.pk)
+    if not notification.verified:
+        raise InvalidNotification(
+            "This delivery failed verification and is never processed: "
+            f"{notification.verification_error or 'unverified'}.")
+    return process_stored_notification(notification)

@@ -9,14 +9,14 @@ Order of work in the notification view, and why:
    and nothing is processed;
 4. parse strictly (no NaN, no duplicate keys) and process in the service layer;
 5. an unexpected processing error is stored with its traceback and answered 500,
-   so DOKU retries and staff can reprocess from the admin.
+   so DOKU retries and staff can reprocess from the admin
+   (:func:`~django_doku_allo.services.process_stored_notification`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import traceback
 from typing import Any
 
 from django.db import transaction
@@ -141,17 +141,7 @@ def notification_view(request: HttpRequest) -> JsonResponse:
         data.get("originalPartnerReferenceNo") or "")[:64]
     notification.latest_transaction_status = str(data.get("latestTransactionStatus") or "")[:2]
     notification.save()
-    try:
-        outcome = services.process_notification(notification)
-    except Exception as exc:
-        # Anything but a verification failure is our fault: store it and answer 500 so
-        # DOKU retries; staff can reprocess the stored delivery after a fix.
-        logger.exception("doku_allo notification %s failed to process", notification.pk)
-        Notification.objects.filter(pk=notification.pk).update(
-            error=f"{exc.__class__.__name__}: {exc}"[:2000],
-            traceback=traceback.format_exc()[-10000:])
-        return _snap_response({"responseCode": "5005601",
-                               "responseMessage": "Internal Server Error"}, 500)
+    outcome = services.process_stored_notification(notification)
     return _snap_response(outcome.body, outcome.http_status)
 
 

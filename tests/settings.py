@@ -8,7 +8,7 @@ import dj_database_url
 from tests.keys import DOKU_PRIVATE_KEY_PEM, MERCHANT_PRIVATE_KEY_PEM, public_pem
 
 BASE_DIR = Path(__file__).resolve().parent
-SECRET_KEY = "tests-only-not-secret"  # noqa: S105
+SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
 USE_TZ = True
@@ -66,7 +66,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 CLIENT_ID = "BRN-0001-1700000000001"
-CLIENT_SECRET = "SK-tests-3f9a1c0d5e"  # noqa: S105
+CLIENT_SECRET = "SK-tests-3f9a1c0d5e"
 
 DOKU_ALLO = {
     "ENVIRONMENT": "simulator",

@@ -10,7 +10,7 @@ import jwt
 import pytest
 from django.test import override_settings
 
-from django_doku_allo.models import Notification, Payment, PaymentStatus
+from django_doku_allo.models import Notification, PaymentStatus
 from django_doku_allo.snap.signing import asymmetric_signature, minify, snap_timestamp
 from django_doku_allo.testing import (
     notification_body,
@@ -113,7 +113,9 @@ def test_success_notification_marks_the_payment_succeeded_and_signals_once(
     from django_doku_allo import signals
     assert [c["payment"].pk for c in signals_sent(signals.payment_succeeded)] == [payment.pk]
     notification = Notification.objects.get()
-    assert notification.verified and notification.processed and not notification.flagged
+    assert notification.verified
+    assert notification.processed
+    assert not notification.flagged
     assert notification.payment == payment
     assert notification.headers["Authorization"] == "[redacted]"
     assert notification.headers["X-Signature"] == "[redacted]"
@@ -181,7 +183,8 @@ def test_forged_signature_is_refused_4015600_and_changes_nothing(client: Any, ma
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.PENDING
     stored = Notification.objects.get()
-    assert not stored.verified and not stored.processed
+    assert not stored.verified
+    assert not stored.processed
     assert stored.verification_error
 
 
@@ -296,7 +299,8 @@ def test_valid_notification_for_an_unknown_payment_is_flagged_404(client: Any,
     assert response.status_code == 404
     assert response.json()["responseCode"] == "4045601"
     stored = Notification.objects.get()
-    assert stored.verified and stored.flagged
+    assert stored.verified
+    assert stored.flagged
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.PENDING
 
@@ -330,7 +334,8 @@ def test_processing_error_is_stored_with_traceback_and_answered_500(
 
     assert response.status_code == 500
     stored = Notification.objects.get()
-    assert stored.verified and not stored.processed
+    assert stored.verified
+    assert not stored.processed
     assert "database went away" in stored.error
     assert "RuntimeError" in stored.traceback
 

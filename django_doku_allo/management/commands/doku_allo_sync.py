@@ -20,7 +20,7 @@ from django.utils import timezone
 from ... import services
 from ...conf import doku_settings
 from ...exceptions import DokuAlloError
-from ...models import Payment, Refund, RefundStatus, UNSETTLED_PAYMENT_STATUSES
+from ...models import UNSETTLED_PAYMENT_STATUSES, Payment, Refund, RefundStatus
 
 
 def claim(queryset: QuerySet[Any], limit: int) -> list[int]:
