@@ -19,7 +19,10 @@ from django_doku_allo.snap.signing import new_external_id
 
 @pytest.fixture(autouse=True)
 def _fresh_doku_settings() -> Iterator[None]:
+    from django.core.cache import cache
+
     conf.reset()
+    cache.clear()  # a B2B token cached by an earlier test names a flushed simulator
     yield
     conf.reset()
 
@@ -104,3 +107,22 @@ def signals_sent() -> Iterator[SignalRecorder]:
     yield recorder
     for signal, receiver in receivers:
         signal.disconnect(receiver)
+
+
+@pytest.fixture
+def doku(live_server: Any, settings: Any) -> Iterator[Any]:
+    """The DOKU simulator served by a real HTTP server, with this site as the merchant.
+
+    Notifications are delivered when the test calls ``deliver()``.
+    """
+    from django_doku_allo.simulator import faults
+
+    settings.DOKU_ALLO = {**settings.DOKU_ALLO,
+                          "BASE_URL": f"{live_server.url}/doku-simulator",
+                          "PUBLIC_BASE_URL": live_server.url,
+                          "READ_TIMEOUT": 2.0, "DEADLINE": 5.0}
+    settings.DOKU_ALLO_SIMULATOR = {**settings.DOKU_ALLO_SIMULATOR, "DELIVERY_MODE": "manual"}
+    conf.reset()
+    faults.reset()
+    yield live_server
+    faults.reset()
