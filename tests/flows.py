@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,7 +45,7 @@ def bind(live_server: Any, user: Any, phone: str = HAPPY_PHONE) -> Binding:
 
 
 def pay(binding: Binding, amount: str = "150000.00", **kwargs: Any) -> Payment:
-    return services.pay(binding=binding, amount=Decimal(amount), description="Batik shirt",
+    return services.pay(binding=binding, amount=amount, description="Batik shirt",
                         customer=CUSTOMER, success_url="https://shop.example/ok",
                         failure_url="https://shop.example/fail", **kwargs)
 

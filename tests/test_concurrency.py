@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -32,12 +33,10 @@ def run_together(jobs: list[Callable[[], T]], workers: int = 16) -> list[T | Bas
 
     def run(job: Callable[[], T]) -> T | BaseException:
         try:
-            try:
+            with contextlib.suppress(threading.BrokenBarrierError):
                 barrier.wait(timeout=10)
-            except threading.BrokenBarrierError:
-                pass
             return job()
-        except BaseException as exc:  # noqa: BLE001 - the test inspects every outcome
+        except BaseException as exc:
             return exc
         finally:
             connection.close()

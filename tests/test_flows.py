@@ -26,7 +26,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_link_pay_notify_refund_and_unlink(doku: Any, user: Any, signals_sent: Any) -> None:
     binding = bind(doku, user)
     assert binding.status == BindingStatus.ACTIVE
-    assert binding.access_token and binding.activated_at
+    assert binding.access_token
+    assert binding.activated_at
     assert [c["binding"].pk for c in signals_sent(signals.binding_activated)] == [binding.pk]
 
     balance = services.balance_inquiry(binding, customer=CUSTOMER)
@@ -35,7 +36,8 @@ def test_link_pay_notify_refund_and_unlink(doku: Any, user: Any, signals_sent: A
 
     payment = pay(binding)
     assert payment.status == PaymentStatus.PENDING
-    assert payment.reference_no and payment.web_redirect_url
+    assert payment.reference_no
+    assert payment.web_redirect_url
     assert payment.request_body["amount"] == {"value": "150000.00", "currency": "IDR"}
 
     sim_customer.confirm_payment(payment.reference_no)
@@ -56,7 +58,8 @@ def test_link_pay_notify_refund_and_unlink(doku: Any, user: Any, signals_sent: A
 
     binding = services.unbind(binding, customer=CUSTOMER)
     assert binding.status == BindingStatus.UNBOUND
-    assert not binding.access_token and not binding.auth_code
+    assert not binding.access_token
+    assert not binding.auth_code
     assert len(signals_sent(signals.binding_unbound)) == 1
     with pytest.raises(BindingNotActive):
         services.balance_inquiry(binding, customer=CUSTOMER)
@@ -69,7 +72,8 @@ def test_binding_whose_otp_always_fails_ends_failed(doku: Any, user: Any,
     page = None
     for _ in range(3):
         page = sim_customer.submit_binding_otp(start.binding.auth_code, "123456")
-    assert page is not None and page.redirect_url
+    assert page is not None
+    assert page.redirect_url
     follow(Client(), page.redirect_url)
 
     start.binding.refresh_from_db()
