@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from decimal import Decimal
@@ -126,3 +128,89 @@ def doku(live_server: Any, settings: Any) -> Iterator[Any]:
     faults.reset()
     yield live_server
     faults.reset()
+
+
+class _Recorder(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.texts: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if record.exc_info:
+            text += "\n" + logging.Formatter().formatException(record.exc_info)
+        self.texts.append(f"{record.name}: {text}")
+
+
+#: The phones the suite uses (the simulator's test accounts and the fixtures').
+PHONE_RE = re.compile(r"(?<!\d)(?:628110000000\d|6281234567890)(?!\d)")
+
+
+@pytest.fixture(autouse=True)
+def _no_secret_in_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Across the whole suite: no log line or error mail holds a secret or a full phone.
+
+    Every token, authCode and JWT that passes through the client or our token
+    endpoint is remembered, then searched for in everything logged.
+    """
+    from django.core import mail
+
+    from django_doku_allo import notification_auth
+    from django_doku_allo.snap.client import AlloClient
+    from django_doku_allo.snap.types import AccountBindingResponse, B2B2CToken
+    from tests.settings import CLIENT_SECRET
+
+    secrets_seen: set[str] = {CLIENT_SECRET}
+
+    def remember(*values: str | None) -> None:
+        secrets_seen.update(v for v in values if v and len(v) >= 8)
+
+    fetch = AlloClient.fetch_b2b_token
+
+    def fetch_b2b_token(self: AlloClient) -> Any:
+        token = fetch(self)
+        remember(token.access_token)
+        return token
+
+    b2b2c = B2B2CToken.from_response.__func__  # type: ignore[attr-defined]
+    binding = AccountBindingResponse.from_response.__func__  # type: ignore[attr-defined]
+
+    def b2b2c_from_response(cls: Any, response: Any) -> Any:
+        token = b2b2c(cls, response)
+        remember(token.access_token, token.refresh_token)
+        return token
+
+    def binding_from_response(cls: Any, response: Any) -> Any:
+        result = binding(cls, response)
+        remember(result.auth_code)
+        return result
+
+    issue = notification_auth.issue_token
+
+    def issue_token() -> tuple[str, int]:
+        token, lifetime = issue()
+        remember(token)
+        return token, lifetime
+
+    monkeypatch.setattr(AlloClient, "fetch_b2b_token", fetch_b2b_token)
+    monkeypatch.setattr(B2B2CToken, "from_response", classmethod(b2b2c_from_response))
+    monkeypatch.setattr(AccountBindingResponse, "from_response",
+                        classmethod(binding_from_response))
+    monkeypatch.setattr(notification_auth, "issue_token", issue_token)
+
+    recorder = _Recorder()
+    root = logging.getLogger()
+    previous_level = root.level
+    root.addHandler(recorder)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        root.removeHandler(recorder)
+        root.setLevel(previous_level)
+    texts = recorder.texts + [f"mail: {m.subject}\n{m.body}" for m in mail.outbox]
+    for text in texts:
+        leaked = [s for s in secrets_seen if s in text]
+        assert not leaked, f"secret in log: {text[:300]}"
+        assert "PRIVATE KEY" not in text, f"private key in log: {text[:300]}"
+        assert not PHONE_RE.search(text), f"full phone number in log: {text[:300]}"
