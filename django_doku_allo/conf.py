@@ -199,6 +199,8 @@ def reset() -> None:
     global _client
     doku_settings.reset()
     with _client_lock:
+        if _client is not None:
+            _client.close()
         _client = None
 
 
