@@ -1,0 +1,117 @@
+"""The Allo Bank pages a customer sees: OTP then PIN, for a binding or a payment.
+
+They are DOKU's (Allo's) pages, not the merchant's: no login, no CSRF token (the
+simulator cannot know the merchant's cookies). Each POST calls the same function a test
+calls through :mod:`.customer`; a finished step redirects (302) to the merchant's URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseRedirectBase
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from . import customer
+from .customer import PageResult
+from .models import Binding, Payment
+
+__all__ = ["binding_page", "payment_page"]
+
+
+class _MerchantRedirect(HttpResponseRedirectBase):
+    """A 302 to the merchant's URL; apps may use their own scheme (unsafe ones were
+    refused when the URL was received)."""
+
+    status_code = 302
+
+    def __init__(self, url: str) -> None:
+        self.allowed_schemes = [urlsplit(url).scheme.lower() or "https"]
+        super().__init__(url)
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _after_post(request: HttpRequest, result: PageResult,
+                render_step: Callable[[str, str], HttpResponse]) -> HttpResponse:
+    if result.step == "done" and result.redirect_url:
+        return _MerchantRedirect(result.redirect_url)
+    if result.error:
+        return render_step(result.step, result.error)
+    # Post/redirect/get: a reload does not submit the code again.
+    return redirect(request.path)
+
+
+def _done_page(request: HttpRequest, ok: bool, url: str, error: str = "") -> HttpResponse:
+    heading = "Done" if ok else "Not completed"
+    return _no_store(render(request, "doku_allo_simulator/done.html",
+                            {"heading": heading, "url": url, "error": error}))
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def binding_page(request: HttpRequest, reference_no: str) -> HttpResponse:
+    binding = Binding.objects.select_related("account").filter(reference_no=reference_no).first()
+    if binding is None:
+        raise Http404("unknown binding")
+
+    def render_step(step: str, error: str = "") -> HttpResponse:
+        return _no_store(render(request, "doku_allo_simulator/binding.html", {
+            "step": step, "error": error, "phone_no": binding.account.phone_no,
+            "submit_label": "Verify" if step == "otp" else "Link account",
+        }))
+
+    step = customer.binding_step(binding)
+    if request.method == "POST":
+        if request.POST.get("action") == "cancel":
+            result = customer.cancel_binding(reference_no)
+        elif step == "otp":
+            result = customer.submit_binding_otp(reference_no, request.POST.get("otp", ""))
+        elif step == "pin":
+            result = customer.submit_binding_pin(reference_no, request.POST.get("pin", ""))
+        else:
+            result = customer.cancel_binding(reference_no)  # finished: where to go
+        return _after_post(request, result, render_step)
+    if step == "done":
+        ok = binding.activated_at is not None
+        return _done_page(request, ok, binding.success_url if ok else binding.failed_url)
+    return render_step(step)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def payment_page(request: HttpRequest, reference_no: str) -> HttpResponse:
+    payment = Payment.objects.select_related("account").filter(reference_no=reference_no).first()
+    if payment is None:
+        raise Http404("unknown payment")
+
+    def render_step(step: str, error: str = "") -> HttpResponse:
+        return _no_store(render(request, "doku_allo_simulator/payment.html", {
+            "step": step, "error": error, "phone_no": payment.account.phone_no,
+            "payment": payment, "amount": f"{payment.amount:,.2f}",
+            "line_items": payment.line_items,
+            "submit_label": "Verify" if step == "otp" else "Pay",
+        }))
+
+    step = customer.payment_step(payment)
+    if request.method == "POST":
+        if request.POST.get("action") == "cancel":
+            result = customer.cancel_payment(reference_no)
+        elif step == "otp":
+            result = customer.submit_payment_otp(reference_no, request.POST.get("otp", ""))
+        elif step == "pin":
+            result = customer.submit_payment_pin(reference_no, request.POST.get("pin", ""))
+        else:
+            result = customer.cancel_payment(reference_no)  # finished: where to go
+        return _after_post(request, result, render_step)
+    if step == "done":
+        ok = payment.status in (Payment.Status.SUCCESS, Payment.Status.REFUNDED)
+        return _done_page(request, ok, payment.success_url if ok else payment.failed_url)
+    return render_step(step)

@@ -1,0 +1,1 @@
+"""Tests of the DOKU simulator (django_doku_allo.simulator)."""
