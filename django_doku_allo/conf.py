@@ -181,6 +181,29 @@ def build_snap_config() -> SnapConfig:
     )
 
 
+class DjangoCacheTokenStore:
+    """The token store over ``caches[alias]``, looked up per call.
+
+    Django's cache handles are per thread; holding one thread's handle would share
+    a client connection across threads, which some backends do not allow.
+    """
+
+    def __init__(self, alias: str) -> None:
+        self.alias = alias
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return caches[self.alias].get(key, default)
+
+    def set(self, key: str, value: Any, timeout: float | None = None) -> None:
+        caches[self.alias].set(key, value, timeout)
+
+    def add(self, key: str, value: Any, timeout: float | None = None) -> bool:
+        return bool(caches[self.alias].add(key, value, timeout))
+
+    def delete(self, key: str) -> Any:
+        return caches[self.alias].delete(key)
+
+
 def get_client() -> AlloClient:
     """The process-wide client, built from settings on first use."""
     global _client
@@ -189,7 +212,7 @@ def get_client() -> AlloClient:
         with _client_lock:
             if _client is None:
                 _client = AlloClient(build_snap_config(),
-                                     caches[doku_settings.CACHE_ALIAS])
+                                     DjangoCacheTokenStore(doku_settings.CACHE_ALIAS))
             client = _client
     return client
 

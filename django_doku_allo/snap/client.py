@@ -116,6 +116,10 @@ class AlloClient:
             wait_timeout=config.token_lock_timeout + 2.0,
         )
 
+    def close(self) -> None:
+        """Close pooled connections (the client stays usable; it reconnects on demand)."""
+        self.transport.session.close()
+
     # ------------------------------------------------------------------ tokens
     def fetch_b2b_token(self) -> AccessToken:
         """Ask DOKU for a new B2B token (uncached; :meth:`get_b2b_token` caches)."""

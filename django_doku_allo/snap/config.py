@@ -50,6 +50,11 @@ class Paths:
                 f"Unknown operation(s) in DOKU_ALLO['PATHS']: {', '.join(sorted(unknown))}. "
                 f"Known: {', '.join(self.names())}."
             )
+        for name, value in overrides.items():
+            if not isinstance(value, str) or not value.startswith("/"):
+                raise ConfigurationError(
+                    f"DOKU_ALLO['PATHS'][{name!r}] must be a path starting with '/', "
+                    f"got {value!r}.")
         return replace(self, **overrides)
 
 
@@ -112,6 +117,14 @@ class SnapConfig:
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
         if min(self.connect_timeout, self.read_timeout, self.deadline) <= 0:
             raise ConfigurationError("timeouts and the deadline must be positive")
+        if self.connect_retries < 0 or self.connect_retry_backoff < 0:
+            raise ConfigurationError("connect_retries and connect_retry_backoff must not be "
+                                     "negative")
+        if self.max_response_bytes <= 0:
+            raise ConfigurationError("max_response_bytes must be positive")
+        if self.token_refresh_margin < 0 or self.token_lock_timeout <= 0:
+            raise ConfigurationError("token_refresh_margin must not be negative and "
+                                     "token_lock_timeout must be positive")
 
     @property
     def base_path(self) -> str:
