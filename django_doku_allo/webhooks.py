@@ -107,6 +107,15 @@ def token_view(request: HttpRequest) -> JsonResponse:
     return response
 
 
+def _storable(text: str) -> str:
+    """``text`` without NUL, which PostgreSQL text and jsonb columns cannot hold.
+
+    A body with NUL is not UTF-8 JSON anyway (UTF-16, say): it is stored for the
+    record and then refused as malformed.
+    """
+    return text.replace("\x00", "\ufffd")
+
+
 def _remote_addr(request: HttpRequest) -> str | None:
     value = request.META.get("REMOTE_ADDR") or None
     return value if value and len(value) <= 45 else None
@@ -120,10 +129,11 @@ def notification_view(request: HttpRequest) -> JsonResponse:
     raw = _read_capped(request)
     notification = Notification.objects.create(
         remote_addr=_remote_addr(request),
-        path=request.path[:255],
-        headers=redact_headers(dict(request.headers)),
-        body="" if raw is None else raw.decode("utf-8", errors="replace"),
-        external_id=request.headers.get("X-EXTERNAL-ID", "")[:64],
+        path=_storable(request.path)[:255],
+        headers={_storable(k): _storable(v)
+                 for k, v in redact_headers(dict(request.headers)).items()},
+        body="" if raw is None else _storable(raw.decode("utf-8", errors="replace")),
+        external_id=_storable(request.headers.get("X-EXTERNAL-ID", ""))[:64],
     )
     if raw is None:
         return _refuse(notification, "4005600", "Bad Request. Body too large", 400)

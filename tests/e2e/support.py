@@ -1,0 +1,129 @@
+"""Helpers of the end-to-end tests: the example project in a subprocess, screenshots."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "e2e"
+CHROMIUM = Path("/usr/bin/chromium")
+# Debian's build, never a downloaded one; flags keep it quiet and offline in CI containers.
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+SERVER_START_TIMEOUT = 30.0
+#: Straight to the local server, whatever proxy the environment names.
+_LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _write_private_key(path: Path) -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                       serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+    return str(path)
+
+
+def example_env(workdir: Path, base_url: str = "http://127.0.0.1:8000") -> dict[str, str]:
+    """Environment of an example-project process confined to ``workdir``.
+
+    Fresh keys and database each time, so a run never reads or writes the developer's
+    example_project/var/ (and DATABASE_URL pointing at the suite's PostgreSQL is ignored).
+    """
+    env = dict(os.environ)
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "example_project.settings",
+        "DJANGO_DEBUG": "1",  # runserver serves the admin's static files only with DEBUG
+        "DATABASE_URL": f"sqlite:///{workdir / 'shop.sqlite3'}",
+        "DOKU_ALLO_ENVIRONMENT": "simulator",
+        "DOKU_ALLO_BASE_URL": f"{base_url}/doku-simulator",
+        "DOKU_ALLO_PRIVATE_KEY_PATH": _write_private_key(workdir / "merchant.pem"),
+        "DOKU_ALLO_SIMULATOR_PRIVATE_KEY_PATH": _write_private_key(workdir / "doku.pem"),
+        "DOKU_ALLO_TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode("ascii"),
+        "PYTHONUNBUFFERED": "1",
+    })
+    # The shop calls its simulator on 127.0.0.1 with requests, which would otherwise
+    # follow a proxy set in a CI environment.
+    no_proxy = ",".join(filter(None, ("127.0.0.1,localhost", env.get("NO_PROXY"),
+                                      env.get("no_proxy"))))
+    env["NO_PROXY"] = env["no_proxy"] = no_proxy
+    # The example derives DOKU's public key from the simulator's private key.
+    env.pop("DOKU_ALLO_DOKU_PUBLIC_KEY_PATH", None)
+    return env
+
+
+def manage(env: dict[str, str], *args: str,
+           timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run the example project's manage.py; fail the test with its output if it fails."""
+    result = subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=timeout,
+                            check=False)
+    if result.returncode != 0:
+        pytest.fail(f"manage.py {' '.join(args)} exited {result.returncode}:\n"
+                    f"{result.stdout}\n{result.stderr}")
+    return result
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class ShopServer:
+    url: str
+    log: Path
+
+    def log_tail(self, lines: int = 60) -> str:
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def wait_until_serving(process: subprocess.Popen[bytes], server: ShopServer) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the example shop exited with {process.returncode}:\n"
+                        f"{server.log_tail()}")
+        try:
+            with _LOCAL.open(f"{server.url}/accounts/login/", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"the example shop did not answer within {SERVER_START_TIMEOUT:.0f} s:\n"
+                f"{server.log_tail()}")
+
+
+class Screenshots:
+    """Numbered full-page screenshots: test-artifacts/e2e/NN-step-name.png."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.count = 0
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("[0-9][0-9]-*.png"):
+            old.unlink()  # a shorter run must not leave a stale tail of an older one
+
+    def __call__(self, page: Any, name: str) -> Path:
+        self.count += 1
+        path = self.folder / f"{self.count:02d}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
