@@ -70,6 +70,7 @@ DEFAULTS: dict[str, Any] = {
     "API_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "API_REFUND_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "API_THROTTLE_CLASSES": [],
+    "API_PAGINATION_CLASS": "django_doku_allo.api.pagination.DokuAlloCursorPagination",
     "IDEMPOTENCY_KEY_TTL": 24 * 3600,
 }
 

@@ -58,3 +58,21 @@ class InvalidState(DokuAlloError):
 
 class InvalidNotification(DokuAlloError):
     """A stored notification that cannot be (re)processed, e.g. one that failed verification."""
+
+
+class IdempotencyKeyReused(DokuAlloError):
+    """The idempotency key already belongs to a different request; send a new key."""
+
+
+class IdempotencyKeyExpired(IdempotencyKeyReused):
+    """The idempotency key is older than ``IDEMPOTENCY_KEY_TTL``; send a new key.
+
+    Refused rather than treated as new, so a very late retry never charges twice.
+    """
+
+
+class OrderHasLivePayment(DokuAlloError):
+    """The merchant order already has a payment in progress or paid; no second one."""
+
+
+__all__ += ["IdempotencyKeyExpired", "IdempotencyKeyReused", "OrderHasLivePayment"]

@@ -35,8 +35,10 @@ from .conf import doku_settings, get_client
 from .exceptions import (
     BindingNotActive,
     DeclinedError,
+    DokuAlloError,
     InvalidCustomerTokenError,
     InvalidNotification,
+    InvalidRequestError,
     InvalidState,
     NotRefundable,
     OutcomeUnknownError,
@@ -175,6 +177,9 @@ def begin_binding(
     is stored when an input is malformed, and the SNAP error when DOKU refuses
     (the binding is then saved as failed).
     """
+    if not customer.device_id:
+        raise InvalidRequestError("Allo Bank binding requires the customer's device id "
+                                  "(X-DEVICE-ID).", field="device_id")
     state = secrets.token_urlsafe(32)
     separator = "&" if "?" in return_url else "?"
     request = AccountBindingRequest(
@@ -198,9 +203,10 @@ def begin_binding(
     try:
         response = get_client().bind_account(request, customer=customer,
                                              external_id=binding.external_id)
-    except SnapError as exc:
+    except DokuAlloError as exc:
         # Nothing the customer could finish came back: the binding cannot complete.
-        _fail_binding(binding.pk, f"DOKU did not register the binding: {exc}", error=exc)
+        _fail_binding(binding.pk, f"DOKU did not register the binding: {exc}",
+                      error=exc if isinstance(exc, SnapError) else None)
         raise
     with transaction.atomic():
         binding = _locked(Binding, binding.pk)
@@ -858,3 +864,123 @@ def reprocess_notification(notification: Notification) -> NotificationOutcome:
             "This delivery failed verification and is never processed: "
             f"{notification.verification_error or 'unverified'}.")
     return process_stored_notification(notification)
+
+
+# --------------------------------------------------------------------------- for surfaces
+def refund_refusal_reason(payment: Payment) -> str | None:
+    """Why :func:`refund` would refuse ``payment`` now, or ``None``: for display only.
+
+    It reads without a lock so that a confirmation page can say in advance what
+    will be skipped; :func:`refund` checks again under the row lock and has the
+    last word. Select ``binding`` and prefetch ``refunds`` to keep a list at one query.
+    """
+    if payment.status != PaymentStatus.SUCCEEDED:
+        return (f"Only a succeeded payment can be refunded; this one is "
+                f"{payment.get_status_display().lower()}.")
+    live = [r for r in payment.refunds.all() if r.status != RefundStatus.FAILED]
+    if live:
+        return (f"It already has refund {live[0].partner_refund_no} "
+                f"({live[0].get_status_display().lower()}).")
+    if payment.binding.status != BindingStatus.ACTIVE:
+        return ("The customer's Allo Bank account is no longer linked; refund it from "
+                "DOKU's back office.")
+    return None
+
+
+# --------------------------------------------------------------------------- idempotent payments
+def idempotency_fingerprint(data: dict[str, Any]) -> str:
+    """SHA-256 of ``data`` as canonical JSON: the same request, the same fingerprint."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                           default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def pay_idempotently(
+    *,
+    idempotency_key: str,
+    binding: Binding,
+    amount: Decimal | int | str,
+    description: str,
+    customer: CustomerContext,
+    success_url: str,
+    failure_url: str,
+    line_items: Sequence[LineItem] | None = None,
+    order_id: str = "",
+    partner_reference_no: str | None = None,
+    fingerprint_extra: dict[str, Any] | None = None,
+) -> tuple[Payment, bool]:
+    """:func:`pay` at most once per ``(user, idempotency_key)``; returns ``(payment, created)``.
+
+    A repeat of the same request (binding, amount, description, order, line items
+    and ``fingerprint_extra``; not the return URLs, which embed a fresh reference)
+    returns the first payment in its current state with ``created`` False, even
+    while the first call is still with DOKU. Two concurrent requests with one key
+    make one payment: the loser of the insert race answers with the winner's row.
+
+    Raises :class:`~django_doku_allo.exceptions.IdempotencyKeyReused` for the same key
+    with a different request, :class:`~django_doku_allo.exceptions.IdempotencyKeyExpired`
+    for a key older than ``IDEMPOTENCY_KEY_TTL``, and, with or without a key,
+    :class:`~django_doku_allo.exceptions.OrderHasLivePayment` when ``order_id``
+    already has a live payment. An empty key makes this plain :func:`pay`.
+    """
+    from .exceptions import InvalidRequestError, OrderHasLivePayment
+    from .models import LIVE_PAYMENT_STATUSES
+
+    if len(idempotency_key) > 255:
+        raise InvalidRequestError("An idempotency key is at most 255 characters.",
+                                  field="idempotency_key")
+    fingerprint = ""
+    if idempotency_key:
+        fingerprint = idempotency_fingerprint({
+            "binding": binding.pk,
+            "amount": format_amount(amount),
+            "description": description,
+            "order_id": order_id,
+            "line_items": [item.to_wire() for item in line_items or ()],
+            "extra": fingerprint_extra or {},
+        })
+        existing = _idempotent_replay(binding.user_id, idempotency_key, fingerprint)
+        if existing is not None:
+            return existing, False
+    try:
+        payment = pay(binding=binding, amount=amount, description=description,
+                      customer=customer, success_url=success_url, failure_url=failure_url,
+                      line_items=line_items, order_id=order_id,
+                      partner_reference_no=partner_reference_no,
+                      idempotency_key=idempotency_key, idempotency_fingerprint=fingerprint)
+    except IntegrityError:
+        # Another request committed first: a concurrent retry with our key, or another
+        # payment of our order. Nothing was sent to DOKU for this one.
+        if idempotency_key:
+            existing = _idempotent_replay(binding.user_id, idempotency_key, fingerprint)
+            if existing is not None:
+                return existing, False
+        if order_id and Payment.objects.filter(
+                order_id=order_id, status__in=LIVE_PAYMENT_STATUSES).exists():
+            raise OrderHasLivePayment(
+                f"Order {order_id} already has a payment in progress or paid; check its "
+                "status instead of paying again.") from None
+        raise
+    return payment, True
+
+
+def _idempotent_replay(user_id: Any, idempotency_key: str, fingerprint: str) -> Payment | None:
+    """The payment made earlier with this key, if any, after checking it may be replayed."""
+    from .exceptions import IdempotencyKeyExpired, IdempotencyKeyReused
+
+    payment = Payment.objects.filter(user_id=user_id, idempotency_key=idempotency_key).first()
+    if payment is None:
+        return None
+    ttl = doku_settings.IDEMPOTENCY_KEY_TTL
+    if ttl is not None and timezone.now() - payment.created_at > timedelta(seconds=float(ttl)):
+        raise IdempotencyKeyExpired(
+            "This idempotency key was first used too long ago to be replayed; send a new "
+            "key for a new payment.")
+    if payment.idempotency_fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            "This idempotency key was already used for a different payment request; send "
+            "a new key for a new payment, or repeat the first request exactly.")
+    return payment
+
+
+__all__ += ["idempotency_fingerprint", "pay_idempotently", "refund_refusal_reason"]

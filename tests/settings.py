@@ -83,4 +83,6 @@ DOKU_ALLO_SIMULATOR = {
     "PRIVATE_KEY": DOKU_PRIVATE_KEY_PEM,
 }
 
+REST_FRAMEWORK = {"DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema"}
+
 LOGGING_CONFIG = None

@@ -196,3 +196,17 @@ def test_forged_payment_return_link_is_a_400(client: Any, make_payment: Any) -> 
     assert response.status_code == 400
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.PENDING
+
+
+@pytest.mark.parametrize("path", [
+    "/api/payments/", "/api/payments/1/refund/", "/api/bindings/",
+    "/admin/doku_allo/payment/", "/admin/doku_allo/binding/",
+    "/doku-allo/v1.0/debit/notify", "/doku-allo/authorization/v1/access-token/b2b",
+])
+def test_money_moving_surfaces_opt_out_of_atomic_requests(path: str) -> None:
+    """Services commit their intent before calling DOKU; ATOMIC_REQUESTS must not hold it."""
+    from django.urls import resolve
+
+    callback = resolve(path).func
+
+    assert "default" in getattr(callback, "_non_atomic_requests", set())

@@ -1,0 +1,194 @@
+"""What the API shows and accepts. Never a token, never a full phone number.
+
+Amounts are strings with two decimals (``"150000.00"``), as on DOKU's wire.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ..models import Binding, BindingStatus, Payment, Refund
+from ..snap.types import AccountBalance, BalanceInquiryResponse, Money
+
+__all__ = [
+    "AmountField",
+    "BalanceSerializer",
+    "BindingCreateSerializer",
+    "BindingSerializer",
+    "ErrorSerializer",
+    "PaymentCreateSerializer",
+    "PaymentSerializer",
+    "RefundCreateSerializer",
+    "RefundSerializer",
+    "balance_data",
+]
+
+_CENT = Decimal("0.01")
+
+
+AMOUNT_PATTERN = r"^[0-9]{1,16}(\.[0-9]{1,2})?$"
+_AMOUNT_RE = re.compile(AMOUNT_PATTERN)
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": AMOUNT_PATTERN,
+                      "example": "150000.00"})
+class AmountField(serializers.DecimalField):
+    """IDR as a string with at most two decimals; a JSON number is refused.
+
+    JSON numbers arrive as floats, and money is never a float here.
+    """
+
+    default_error_messages = {
+        "not_a_string": 'Send the amount as a string with at most two decimals, e.g. '
+                        '"150000.00".',
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_digits=18, decimal_places=2, coerce_to_string=True, **kwargs)
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        if not isinstance(data, str) or not _AMOUNT_RE.fullmatch(data.strip()):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
+def _amount_field(**kwargs: Any) -> AmountField:
+    return AmountField(**kwargs)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error response."""
+
+    code = serializers.CharField(help_text="Stable, machine-readable error code.")
+    message = serializers.CharField(help_text="What happened and what to do next.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False,
+        help_text="Field name -> messages, on validation errors.")
+    doku_response_code = serializers.CharField(
+        required=False, help_text="DOKU's responseCode, when DOKU refused the request.")
+
+
+# --------------------------------------------------------------------------- bindings
+class BindingSerializer(serializers.ModelSerializer):
+    phone_number = serializers.CharField(source="masked_phone", read_only=True,
+                                         help_text="Masked: 6281*****7890.")
+    redirect_url = serializers.SerializerMethodField(
+        help_text="While the binding is pending: Allo Bank's OTP/PIN page, where the "
+                  "customer's browser goes to confirm. Null afterwards.")
+
+    class Meta:
+        model = Binding
+        fields = ("id", "phone_number", "status", "reference_no", "redirect_url",
+                  "failure_reason", "created_at", "activated_at", "unbound_at")
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_redirect_url(self, binding: Binding) -> str | None:
+        if binding.status != BindingStatus.PENDING:
+            return None
+        return binding.redirect_url or None
+
+
+class BindingCreateSerializer(serializers.Serializer):
+    phone_number = serializers.RegexField(
+        r"^62[0-9]{7,14}$", max_length=16,
+        help_text="The customer's Allo Bank phone number: 62 and 7 to 14 digits.")
+    next_url = serializers.CharField(
+        required=False, allow_blank=True, max_length=1024,
+        help_text="Where the customer lands after linking: this site or "
+                  "ALLOWED_REDIRECT_HOSTS; anything else falls back to the configured "
+                  "BINDING_*_REDIRECT.")
+
+
+class AccountBalanceSerializer(serializers.Serializer):
+    balance_type = serializers.CharField(allow_null=True)
+    amount = _amount_field(allow_null=True)
+    flat_amount = _amount_field(allow_null=True)
+    hold_amount = _amount_field(allow_null=True)
+
+
+class BalanceSerializer(serializers.Serializer):
+    amount = _amount_field(allow_null=True, help_text="The available balance.")
+    currency = serializers.CharField(allow_null=True)
+    accounts = AccountBalanceSerializer(many=True)
+
+
+def _value(money: Money | None) -> Decimal | None:
+    return money.value.quantize(_CENT) if money is not None else None
+
+
+def balance_data(balance: BalanceInquiryResponse) -> dict[str, Any]:
+    def account(entry: AccountBalance) -> dict[str, Any]:
+        return {"balance_type": entry.balance_type, "amount": _value(entry.amount),
+                "flat_amount": _value(entry.flat_amount),
+                "hold_amount": _value(entry.hold_amount)}
+
+    available = balance.available
+    return {"amount": _value(available),
+            "currency": available.currency if available is not None else None,
+            "accounts": [account(entry) for entry in balance.accounts]}
+
+
+# --------------------------------------------------------------------------- payments
+class PaymentSerializer(serializers.ModelSerializer):
+    amount = _amount_field(read_only=True)
+    web_redirect_url = serializers.SerializerMethodField(
+        help_text="Allo Bank's OTP/PIN page, where the customer confirms the payment; null "
+                  "when DOKU gave none (a failed or unknown payment).")
+    refunds = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = ("id", "binding", "partner_reference_no", "reference_no", "order_id",
+                  "amount", "currency", "description", "status", "web_redirect_url",
+                  "failure_reason", "created_at", "paid_at", "refunds")
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_web_redirect_url(self, payment: Payment) -> str | None:
+        return payment.web_redirect_url or None
+
+
+class PaymentCreateSerializer(serializers.Serializer):
+    binding = serializers.PrimaryKeyRelatedField(
+        queryset=Binding.objects.none(), help_text="One of your bindings (its id).")
+    amount = _amount_field(min_value=_CENT, help_text='IDR, e.g. "150000.00".')
+    description = serializers.CharField(max_length=40,
+                                        help_text="Shown to the customer; 1 to 40 characters.")
+    order_id = serializers.CharField(
+        required=False, allow_blank=True, max_length=64, default="",
+        help_text="Your order id: an order has at most one live payment.")
+    next_url = serializers.CharField(
+        required=False, allow_blank=True, max_length=1024,
+        help_text="Where the customer lands after paying (this site or "
+                  "ALLOWED_REDIRECT_HOSTS).")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        # Another user's binding reads as "does not exist": its existence is not ours to tell.
+        self.fields["binding"].queryset = (  # type: ignore[attr-defined]
+            Binding.objects.filter(user=user) if user is not None and user.is_authenticated
+            else Binding.objects.none())
+
+
+# --------------------------------------------------------------------------- refunds
+class RefundSerializer(serializers.ModelSerializer):
+    amount = _amount_field(read_only=True)
+
+    class Meta:
+        model = Refund
+        fields = ("id", "payment", "partner_refund_no", "refund_no", "amount", "currency",
+                  "reason", "status", "response_message", "created_at", "refunded_at")
+        read_only_fields = fields
+
+
+class RefundCreateSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=255,
+                                   help_text="Why the payment is refunded (kept for audit).")
