@@ -10,17 +10,20 @@ in settings, for the parts of this flow DOKU documents least.
 
 from __future__ import annotations
 
+import functools
 import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 import jwt
 
 from .conf import doku_settings, load_pem
 from .snap.signing import (
     load_private_key,
+    load_public_key,
     parse_snap_timestamp,
     verify_asymmetric_request_signature,
     verify_asymmetric_signature,
@@ -64,6 +67,26 @@ def _timestamp_rejection(value: str | None, service: str) -> Rejection | None:
     return None
 
 
+@functools.lru_cache(maxsize=8)
+def _private_key(pem: str) -> Any:
+    # Loading an RSA private key validates it, which costs milliseconds: once per key.
+    return load_private_key(pem)
+
+
+@functools.lru_cache(maxsize=8)
+def _public_key(pem: str) -> Any:
+    return load_public_key(pem)
+
+
+def _merchant_private_key() -> Any:
+    return _private_key(load_pem(doku_settings.PRIVATE_KEY))
+
+
+def _doku_public_key() -> Any | None:
+    pem = load_pem(doku_settings.DOKU_PUBLIC_KEY)
+    return _public_key(pem) if pem else None
+
+
 def verify_token_request(headers: Mapping[str, str]) -> Rejection | None:
     """Check DOKU's request for a B2B token from us; ``None`` when it is genuine."""
     client_key = headers.get("X-CLIENT-KEY", "")
@@ -74,9 +97,9 @@ def verify_token_request(headers: Mapping[str, str]) -> Rejection | None:
     rejection = _timestamp_rejection(timestamp, "73")
     if rejection is not None:
         return rejection
-    public_key = load_pem(doku_settings.DOKU_PUBLIC_KEY)
-    if not public_key or not verify_asymmetric_signature(public_key, client_key, timestamp,
-                                                         signature):
+    public_key = _doku_public_key()
+    if public_key is None or not verify_asymmetric_signature(public_key, client_key, timestamp,
+                                                             signature):
         return Rejection(401, "4017300", "Unauthorized. Invalid Signature")
     return None
 
@@ -92,14 +115,13 @@ def issue_token() -> tuple[str, int]:
         "exp": now + lifetime,
         "jti": secrets.token_urlsafe(12),
     }
-    key = load_private_key(load_pem(doku_settings.PRIVATE_KEY))
-    return jwt.encode(claims, key, algorithm="RS256"), lifetime
+    return jwt.encode(claims, _merchant_private_key(), algorithm="RS256"), lifetime
 
 
 def verify_token(token: str) -> bool:
     """True when ``token`` is a JWT we issued, unexpired, for our client id."""
     try:
-        key = load_private_key(load_pem(doku_settings.PRIVATE_KEY)).public_key()
+        key = _merchant_private_key().public_key()
         claims = jwt.decode(token, key, algorithms=["RS256"],
                             issuer=doku_settings.NOTIFICATION_TOKEN_ISSUER,
                             options={"require": ["exp", "iss"]})
@@ -134,8 +156,8 @@ def verify_notification(headers: Mapping[str, str], path: str, body: bytes) -> R
             for secret in s.client_secrets
         )
         if not valid and s.NOTIFICATION_ACCEPT_ASYMMETRIC_SIGNATURE:
-            public_key = load_pem(s.DOKU_PUBLIC_KEY)
-            valid = bool(public_key) and verify_asymmetric_request_signature(
+            public_key = _doku_public_key()
+            valid = public_key is not None and verify_asymmetric_request_signature(
                 public_key, "POST", path, body, timestamp, signature)
         if not valid:
             return Rejection(401, "4015600", "Unauthorized. Invalid Signature")
