@@ -203,3 +203,41 @@ def test_refunded_status_from_doku_settles_our_unknown_refund(doku: Any, user: A
     refund.refresh_from_db()
     assert payment.status == PaymentStatus.REFUNDED
     assert refund.status == "succeeded"
+
+
+@pytest.mark.parametrize(("code", "expected"), [
+    ("4295400", PaymentStatus.FAILED),    # too many requests: refused, nothing happened
+    ("2025400", PaymentStatus.PENDING),   # in progress: settled later by status
+    ("4095400", PaymentStatus.UNKNOWN),   # duplicate X-EXTERNAL-ID: the first one's fate counts
+    ("4095401", PaymentStatus.UNKNOWN),   # duplicate partnerReferenceNo
+    ("5005400", PaymentStatus.UNKNOWN),   # general error after sending
+    ("5045400", PaymentStatus.UNKNOWN),   # issuer timeout
+    ("4035402", PaymentStatus.FAILED),    # exceeds limit: declined
+])
+def test_each_payment_answer_code_gives_its_documented_state(
+    doku: Any, user: Any, code: str, expected: str,
+) -> None:
+    binding = bind(doku, user)
+    faults.force_error("payment", code)
+
+    payment = pay(binding)
+
+    assert payment.status == expected
+    assert payment.response_code == code
+    assert state.debit_count() == 0
+
+
+def test_unknown_payment_that_doku_never_received_fails_after_the_check_delay(
+    doku: Any, user: Any,
+) -> None:
+    binding = bind(doku, user)
+    faults.force_error("payment", "5005400")
+    payment = pay(binding)
+    assert payment.status == PaymentStatus.UNKNOWN
+
+    assert services.sync_payment(payment).status == PaymentStatus.UNKNOWN  # too soon to say
+    from django_doku_allo.models import Payment
+    Payment.objects.filter(pk=payment.pk).update(
+        created_at=timezone.now() - timedelta(minutes=2))
+
+    assert services.sync_payment(payment).status == PaymentStatus.FAILED
