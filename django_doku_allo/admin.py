@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django import forms
@@ -170,6 +170,24 @@ class DokuAlloModelAdmin(admin.ModelAdmin):
 
     def report(self, request: HttpRequest, obj: Any, outcome: str, level: int) -> None:
         self.message_user(request, f"{self.label(obj)}: {outcome}", level)
+
+    def check_each(self, request: HttpRequest, objects: Iterable[Any], final: Iterable[str],
+                   sync: Callable[[Any], Any]) -> None:
+        """Ask DOKU for each object's status; report per object, skipping settled ones."""
+        settled = set(final)
+        for obj in objects:
+            if obj.status in settled:
+                self.report(request, obj, f"skipped: already "
+                            f"{obj.get_status_display().lower()}.", messages.WARNING)
+                continue
+            before = obj.get_status_display()
+            try:
+                after = sync(obj).get_status_display()
+            except DokuAlloError as exc:
+                self.report(request, obj, f"failed: {exc}", messages.ERROR)
+                continue
+            outcome = f"{before} → {after}." if after != before else f"unchanged ({after})."
+            self.report(request, obj, outcome, messages.SUCCESS)
 
     def label(self, obj: Any) -> str:
         return str(obj)
@@ -364,19 +382,8 @@ class PaymentAdmin(DokuAlloModelAdmin):
 
     @admin.action(description=_("Check status at DOKU"), permissions=["sync"])
     def check_payment_status(self, request: HttpRequest, queryset: QuerySet[Payment]) -> None:
-        for payment in queryset.order_by("pk"):
-            if payment.status in (PaymentStatus.FAILED, PaymentStatus.REFUNDED):
-                self.report(request, payment, f"skipped: already "
-                            f"{payment.get_status_display().lower()}.", messages.WARNING)
-                continue
-            before = payment.get_status_display()
-            try:
-                after = services.sync_payment(payment).get_status_display()
-            except DokuAlloError as exc:
-                self.report(request, payment, f"failed: {exc}", messages.ERROR)
-                continue
-            outcome = f"{before} → {after}." if after != before else f"unchanged ({after})."
-            self.report(request, payment, outcome, messages.SUCCESS)
+        self.check_each(request, queryset.order_by("pk"),
+                        (PaymentStatus.FAILED, PaymentStatus.REFUNDED), services.sync_payment)
 
 
 # --------------------------------------------------------------------------- refunds
@@ -427,19 +434,8 @@ class RefundAdmin(DokuAlloModelAdmin):
 
     @admin.action(description=_("Check status at DOKU"), permissions=["sync"])
     def check_refund_status(self, request: HttpRequest, queryset: QuerySet[Refund]) -> None:
-        for record in queryset.select_related("payment").order_by("pk"):
-            if record.status in (RefundStatus.SUCCEEDED, RefundStatus.FAILED):
-                self.report(request, record, f"skipped: already "
-                            f"{record.get_status_display().lower()}.", messages.WARNING)
-                continue
-            before = record.get_status_display()
-            try:
-                after = services.sync_refund(record).get_status_display()
-            except DokuAlloError as exc:
-                self.report(request, record, f"failed: {exc}", messages.ERROR)
-                continue
-            outcome = f"{before} → {after}." if after != before else f"unchanged ({after})."
-            self.report(request, record, outcome, messages.SUCCESS)
+        self.check_each(request, queryset.select_related("payment").order_by("pk"),
+                        (RefundStatus.SUCCEEDED, RefundStatus.FAILED), services.sync_refund)
 
 
 # --------------------------------------------------------------------------- notifications
