@@ -20,7 +20,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -90,14 +90,6 @@ def phone_query(term: str) -> str | None:
     return digits if _PHONE_RE.fullmatch(digits) else None
 
 
-def user_search_fields(prefix: str) -> tuple[str, ...]:
-    """``<prefix>__<username field>`` and ``<prefix>__<email field>`` of the user model."""
-    user_model = get_user_model()
-    names = {f.name for f in user_model._meta.get_fields()}
-    wanted = sorted({user_model.USERNAME_FIELD, user_model.get_email_field_name()})
-    return tuple(f"{prefix}__{name}" for name in wanted if name in names)
-
-
 def admin_link(obj: Model | None, text: str | None = None) -> str:
     if obj is None:
         return "-"
@@ -124,9 +116,11 @@ class DokuAlloModelAdmin(admin.ModelAdmin):
     phone_lookup: str | None = None
     #: Searched through the user model's username and email fields.
     user_lookup: str | None = None
-    search_help_text = _("References, the customer's username or email, or a full phone "
-                         "number.")
+    search_help_text = _("A whole reference, the customer's username or email, or a full "
+                         "phone number.")
     list_per_page = 50
+    # A second COUNT(*) over the whole table on every page; the filtered count suffices.
+    show_full_result_count = False
 
     def get_urls(self) -> list[Any]:
         urls = super().get_urls()
@@ -152,21 +146,32 @@ class DokuAlloModelAdmin(admin.ModelAdmin):
         # Every field shown, also when a project grants "change": nothing here is edited.
         return flatten_fieldsets(self.get_fieldsets(request, obj))
 
-    def get_search_fields(self, request: HttpRequest) -> Iterable[str]:
-        fields = tuple(super().get_search_fields(request))
-        if self.user_lookup:
-            fields += user_search_fields(self.user_lookup)
-        return fields
-
     def get_search_results(self, request: HttpRequest, queryset: QuerySet[Any],
                            search_term: str) -> tuple[QuerySet[Any], bool]:
-        results, may_have_duplicates = super().get_search_results(request, queryset,
-                                                                  search_term)
-        phone = phone_query(search_term) if self.phone_lookup else None
+        """Whole values only, each matched by an index.
+
+        References are looked up exactly (``LIKE '%term%'`` scans every row: 0.7 s at
+        100,000 payments); the customer by exact username or email; a phone number
+        only whole: a partial one would let staff enumerate customers.
+        """
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        match = Q()
+        for field in self.search_fields:
+            match |= Q(**{field: term})
+        if self.user_lookup:
+            user_model = get_user_model()
+            users = user_model._default_manager.filter(
+                Q(**{user_model.USERNAME_FIELD: term})
+                | Q(**{f"{user_model.get_email_field_name()}__iexact": term}))
+            match |= Q(**{f"{self.user_lookup}__in": users.values("pk")})
+        phone = phone_query(term) if self.phone_lookup else None
         if phone:
-            # Whole numbers only: a partial number would let staff enumerate customers.
-            results = results | queryset.filter(**{self.phone_lookup: phone})
-        return results, may_have_duplicates
+            binding_path = self.phone_lookup.removesuffix("phone_number").removesuffix("__")
+            bindings = Binding.objects.filter(phone_number=phone).values("pk")
+            match |= Q(**{f"{binding_path}__in" if binding_path else "pk__in": bindings})
+        return queryset.filter(match), False
 
     def report(self, request: HttpRequest, obj: Any, outcome: str, level: int) -> None:
         self.message_user(request, f"{self.label(obj)}: {outcome}", level)

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
-from .conf import ENVIRONMENTS, doku_settings, load_pem
+from .conf import ENVIRONMENTS, doku_settings, load_pem, merchant_private_key
 from .snap.config import PATH_PRESETS, Paths
 from .snap.errors import ConfigurationError
 
@@ -15,7 +15,7 @@ SETTING = "settings.DOKU_ALLO"
 
 @register(Tags.security, "doku_allo")
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    from .snap.signing import load_private_key, load_public_key
+    from .snap.signing import load_public_key
 
     s = doku_settings
     s.reset()
@@ -42,7 +42,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
             error(4, "DOKU_ALLO['PRIVATE_KEY'] is not set.",
                   "Give the merchant's RSA private key as PEM text or a file path.")
         else:
-            load_private_key(pem)
+            merchant_private_key()
     except (ConfigurationError, ValueError, TypeError) as exc:
         error(5, f"DOKU_ALLO['PRIVATE_KEY'] cannot be loaded: {exc}",
               "Give an unencrypted RSA private key in PEM (PKCS#8 or PKCS#1), or its path.")

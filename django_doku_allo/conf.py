@@ -8,10 +8,12 @@ cached in Django's cache, so every process and host shares one token.
 
 from __future__ import annotations
 
+import functools
 import threading
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from django.core.cache import caches
 from django.core.signals import setting_changed
 from django.dispatch import receiver
@@ -145,6 +147,29 @@ _client: AlloClient | None = None
 _client_lock = threading.Lock()
 
 
+@functools.lru_cache(maxsize=8)
+def _load_private_key(pem: str, password: bytes | None) -> RSAPrivateKey:
+    # Loading an RSA key validates it, which costs milliseconds: once per key.
+    from .snap.signing import load_private_key
+
+    return load_private_key(pem, password)
+
+
+def merchant_private_key() -> RSAPrivateKey:
+    """The merchant's RSA key from ``PRIVATE_KEY`` (and ``PRIVATE_KEY_PASSWORD``)."""
+    pem = load_pem(doku_settings.PRIVATE_KEY)
+    if not pem:
+        raise ConfigurationError("DOKU_ALLO['PRIVATE_KEY'] (PEM text or file path) is required.")
+    password = doku_settings.PRIVATE_KEY_PASSWORD
+    try:
+        return _load_private_key(pem, password.encode() if isinstance(password, str)
+                                 else password)
+    except (ValueError, TypeError) as exc:
+        raise ConfigurationError(
+            "DOKU_ALLO['PRIVATE_KEY'] is not a loadable RSA private key in PEM "
+            "(check PRIVATE_KEY_PASSWORD if it is encrypted).") from exc
+
+
 def build_snap_config() -> SnapConfig:
     s = doku_settings
     preset = PATH_PRESETS.get(s.PATH_PRESET)
@@ -154,17 +179,7 @@ def build_snap_config() -> SnapConfig:
             f"got {s.PATH_PRESET!r}")
     if not s.CLIENT_ID or not s.CLIENT_SECRET:
         raise ConfigurationError("DOKU_ALLO['CLIENT_ID'] and ['CLIENT_SECRET'] are required.")
-    from .snap.signing import load_private_key
-
-    pem = load_pem(s.PRIVATE_KEY)
-    if not pem:
-        raise ConfigurationError("DOKU_ALLO['PRIVATE_KEY'] (PEM text or file path) is required.")
-    password = s.PRIVATE_KEY_PASSWORD
-    try:
-        key = load_private_key(pem, password.encode() if isinstance(password, str) else password)
-    except (ValueError, TypeError) as exc:
-        raise ConfigurationError(
-            "DOKU_ALLO['PRIVATE_KEY'] is not a loadable RSA private key in PEM.") from exc
+    key = merchant_private_key()
     return SnapConfig(
         base_url=s.base_url,
         client_id=s.CLIENT_ID,

@@ -20,9 +20,8 @@ from typing import Any
 
 import jwt
 
-from .conf import doku_settings, load_pem
+from .conf import doku_settings, load_pem, merchant_private_key
 from .snap.signing import (
-    load_private_key,
     load_public_key,
     parse_snap_timestamp,
     verify_asymmetric_request_signature,
@@ -68,18 +67,9 @@ def _timestamp_rejection(value: str | None, service: str) -> Rejection | None:
 
 
 @functools.lru_cache(maxsize=8)
-def _private_key(pem: str) -> Any:
-    # Loading an RSA private key validates it, which costs milliseconds: once per key.
-    return load_private_key(pem)
-
-
-@functools.lru_cache(maxsize=8)
 def _public_key(pem: str) -> Any:
+    # Parsed once per key, not once per notification.
     return load_public_key(pem)
-
-
-def _merchant_private_key() -> Any:
-    return _private_key(load_pem(doku_settings.PRIVATE_KEY))
 
 
 def _doku_public_key() -> Any | None:
@@ -115,13 +105,13 @@ def issue_token() -> tuple[str, int]:
         "exp": now + lifetime,
         "jti": secrets.token_urlsafe(12),
     }
-    return jwt.encode(claims, _merchant_private_key(), algorithm="RS256"), lifetime
+    return jwt.encode(claims, merchant_private_key(), algorithm="RS256"), lifetime
 
 
 def verify_token(token: str) -> bool:
     """True when ``token`` is a JWT we issued, unexpired, for our client id."""
     try:
-        key = _merchant_private_key().public_key()
+        key = merchant_private_key().public_key()
         claims = jwt.decode(token, key, algorithms=["RS256"],
                             issuer=doku_settings.NOTIFICATION_TOKEN_ISSUER,
                             options={"require": ["exp", "iss"]})

@@ -53,3 +53,24 @@ def test_keys_may_be_given_as_file_paths(tmp_path: Any) -> None:
     key_file.write_text(MERCHANT_PRIVATE_KEY_PEM)
 
     assert ids(PRIVATE_KEY=str(key_file)) == set()
+
+
+@pytest.mark.django_db
+def test_an_encrypted_private_key_works_with_its_password(client: Any) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    from django_doku_allo import conf, notification_auth
+    from tests.keys import MERCHANT_PRIVATE_KEY_PEM
+
+    key = serialization.load_pem_private_key(MERCHANT_PRIVATE_KEY_PEM.encode(), None)
+    encrypted = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"s3cret")).decode()
+
+    assert "doku_allo.E005" in ids(PRIVATE_KEY=encrypted)
+    assert ids(PRIVATE_KEY=encrypted, PRIVATE_KEY_PASSWORD="s3cret") == set()
+    with override_settings(DOKU_ALLO={**DOKU_ALLO, "PRIVATE_KEY": encrypted,
+                                      "PRIVATE_KEY_PASSWORD": "s3cret"}):
+        assert conf.get_client().config.private_key.key_size == 2048
+        token, _ = notification_auth.issue_token()
+        assert notification_auth.verify_token(token)
