@@ -65,6 +65,7 @@ DEFAULTS: dict[str, Any] = {
     "BINDING_FAILURE_REDIRECT": "/",
     "PAYMENT_SUCCESS_REDIRECT": "/",
     "PAYMENT_FAILURE_REDIRECT": "/",
+    "PAYMENT_RETURN_STATUS_CHECK": True,
     "ALLOWED_REDIRECT_HOSTS": [],
     # Reconciliation.
     "STATUS_CHECK_DELAY": 60,

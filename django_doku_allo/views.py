@@ -96,7 +96,7 @@ def payment_return_view(request: HttpRequest) -> HttpResponse:
     payment = Payment.objects.filter(partner_reference_no=reference).first()
     if payment is None:
         return HttpResponseBadRequest("Unknown payment.", content_type="text/plain; charset=utf-8")
-    if not payment.is_final:
+    if not payment.is_final and doku_settings.PAYMENT_RETURN_STATUS_CHECK:
         try:
             payment = services.sync_payment(payment)
         except DokuAlloError as exc:

@@ -214,3 +214,22 @@ def test_binding_return_state_is_single_use(doku: Any, user: Any) -> None:
 
     assert first.status_code == 302
     assert second.status_code == 400
+
+
+def test_browser_return_can_leave_settling_to_the_notification(doku: Any, user: Any,
+                                                               settings: Any) -> None:
+    from django_doku_allo.views import payment_return_url
+
+    settings.DOKU_ALLO = {**settings.DOKU_ALLO, "PAYMENT_RETURN_STATUS_CHECK": False}
+    binding = bind(doku, user)
+    reference = services.new_partner_reference_no()
+    payment = pay(binding, partner_reference_no=reference)
+    sim_customer.confirm_payment(payment.reference_no)
+
+    follow(Client(), payment_return_url(None, reference, "success"))
+
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING
+    deliver()
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.SUCCEEDED
