@@ -58,11 +58,12 @@ class Binding(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                              related_name="doku_allo_bindings")
-    phone_number = models.CharField(_("phone number"), max_length=16)
+    phone_number = models.CharField(_("phone number"), max_length=16, db_index=True)
     cust_id_merchant = models.CharField(_("customer id sent to DOKU"), max_length=64)
     status = models.CharField(max_length=16, choices=BindingStatus.choices,
                               default=BindingStatus.PENDING, db_index=True)
-    reference_no = models.CharField(_("DOKU reference"), max_length=64, blank=True)
+    reference_no = models.CharField(_("DOKU reference"), max_length=64, blank=True,
+                                    db_index=True)
     external_id = models.CharField(_("X-EXTERNAL-ID of the binding call"), max_length=36)
     redirect_url = models.URLField(_("Allo OTP/PIN page"), max_length=2048, blank=True)
     auth_code = EncryptedTextField(blank=True, editable=False)
@@ -149,7 +150,8 @@ class Payment(models.Model):
                                 db_index=True)
     reference_no = models.CharField(_("DOKU referenceNo"), max_length=64, blank=True,
                                     db_index=True)
-    external_id = models.CharField(_("X-EXTERNAL-ID of the payment call"), max_length=36)
+    external_id = models.CharField(_("X-EXTERNAL-ID of the payment call"), max_length=36,
+                                   db_index=True)
     amount = models.DecimalField(max_digits=18, decimal_places=2)
     currency = models.CharField(max_length=3, default="IDR")
     description = models.CharField(max_length=40)
@@ -221,13 +223,15 @@ class Refund(models.Model):
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     partner_refund_no = models.CharField(_("partnerRefundNo"), max_length=64, unique=True)
-    external_id = models.CharField(_("X-EXTERNAL-ID of the refund call"), max_length=36)
+    external_id = models.CharField(_("X-EXTERNAL-ID of the refund call"), max_length=36,
+                                   db_index=True)
     amount = models.DecimalField(max_digits=18, decimal_places=2)
     currency = models.CharField(max_length=3, default="IDR")
     reason = models.CharField(max_length=255, blank=True)
     status = models.CharField(max_length=16, choices=RefundStatus.choices,
                               default=RefundStatus.REQUESTED, db_index=True)
-    refund_no = models.CharField(_("DOKU refundNo"), max_length=64, blank=True)
+    refund_no = models.CharField(_("DOKU refundNo"), max_length=64, blank=True,
+                                 db_index=True)
     response_code = models.CharField(max_length=7, blank=True)
     response_message = models.CharField(max_length=255, blank=True)
     request_body = models.JSONField(default=dict, blank=True)
