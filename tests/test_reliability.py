@@ -210,3 +210,23 @@ def test_money_moving_surfaces_opt_out_of_atomic_requests(path: str) -> None:
     callback = resolve(path).func
 
     assert "default" in getattr(callback, "_non_atomic_requests", set())
+
+
+def test_error_mail_of_a_failed_notification_carries_no_credential(
+    client: Any, make_payment: Any, monkeypatch: pytest.MonkeyPatch, mailoutbox: Any,
+) -> None:
+    from django_doku_allo.testing import post_notification
+
+    payment = make_payment()
+    monkeypatch.setattr("django_doku_allo.services.process_notification",
+                        lambda n: (_ for _ in ()).throw(RuntimeError("processing bug")))
+
+    response = post_notification(client, payment, "00")
+
+    assert response.status_code == 500
+    assert len(mailoutbox) == 1
+    body = mailoutbox[0].body
+    assert "processing bug" in body or "Internal Server Error" in mailoutbox[0].subject
+    assert "Bearer" not in body
+    assert "HTTP_AUTHORIZATION = '********************'" in body
+    assert "HTTP_X_SIGNATURE = '********************'" in body
