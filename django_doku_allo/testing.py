@@ -8,14 +8,23 @@ client::
 
     response = post_notification(client, payment, status="00")
     assert response.status_code == 200
+
+Or run your code against the DOKU simulator served by pytest-django's
+``live_server`` (the simulator app installed and mounted at ``doku-simulator/``)::
+
+    with doku_simulator(live_server.url):
+        start = services.begin_binding(...)
+        simulator.customer.complete_binding(start.binding.auth_code)
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
-from django.test import Client
+from django.conf import settings
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from . import notification_auth
@@ -25,6 +34,7 @@ from .snap.signing import minify, new_external_id, snap_timestamp, symmetric_sig
 from .snap.types import format_amount
 
 __all__ = [
+    "doku_simulator",
     "notification_body",
     "notification_headers",
     "notification_path",
@@ -90,3 +100,31 @@ def post_notification(client: Client, payment: Payment, status: str = "00",
     headers = notification_headers(body)
     return client.post(notification_path(), data=body, content_type="application/json",
                        headers=headers)
+
+
+@contextmanager
+def doku_simulator(site_url: str, *, prefix: str = "/doku-simulator",
+                   delivery_mode: str = "manual") -> Iterator[None]:
+    """Point ``DOKU_ALLO`` at the simulator served at ``site_url + prefix`` for the block.
+
+    Notifications are sent only when the test calls
+    ``simulator.notifications.deliver_due_notifications()`` (``delivery_mode="manual"``),
+    and injected faults are cleared before and after. Needs
+    ``django_doku_allo.simulator`` in ``INSTALLED_APPS``.
+    """
+    from .conf import reset
+    from .simulator import faults  # only here: the library itself never needs the simulator
+
+    site_url = site_url.rstrip("/")
+    doku_allo = {**getattr(settings, "DOKU_ALLO", {}), "ENVIRONMENT": "simulator",
+                 "BASE_URL": f"{site_url}{prefix}", "PUBLIC_BASE_URL": site_url}
+    simulator = {**getattr(settings, "DOKU_ALLO_SIMULATOR", {}),
+                 "DELIVERY_MODE": delivery_mode}
+    with override_settings(DOKU_ALLO=doku_allo, DOKU_ALLO_SIMULATOR=simulator):
+        reset()
+        faults.reset()
+        try:
+            yield
+        finally:
+            faults.reset()
+    reset()

@@ -117,17 +117,11 @@ def doku(live_server: Any, settings: Any) -> Iterator[Any]:
 
     Notifications are delivered when the test calls ``deliver()``.
     """
-    from django_doku_allo.simulator import faults
+    from django_doku_allo.testing import doku_simulator
 
-    settings.DOKU_ALLO = {**settings.DOKU_ALLO,
-                          "BASE_URL": f"{live_server.url}/doku-simulator",
-                          "PUBLIC_BASE_URL": live_server.url,
-                          "READ_TIMEOUT": 2.0, "DEADLINE": 5.0}
-    settings.DOKU_ALLO_SIMULATOR = {**settings.DOKU_ALLO_SIMULATOR, "DELIVERY_MODE": "manual"}
-    conf.reset()
-    faults.reset()
-    yield live_server
-    faults.reset()
+    settings.DOKU_ALLO = {**settings.DOKU_ALLO, "READ_TIMEOUT": 2.0, "DEADLINE": 5.0}
+    with doku_simulator(live_server.url):
+        yield live_server
 
 
 class _Recorder(logging.Handler):
