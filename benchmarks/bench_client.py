@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib
 import sys
 import time
 import types
@@ -46,6 +45,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import common
+from tests import doku_sdk
 
 NAME = "client"
 CHANNEL = "DIRECT_DEBIT_ALLO_SNAP"
@@ -63,20 +63,6 @@ TOKEN_LABELS = {"ours_cached_only": "ours, get_b2b_token() (cache hit)",
 SUCCESS_CODES = {"token": "2007300", "payment": "2005400", "refund": "2005800",
                  "status": "2005500"}
 
-#: Imported at module level by the SDK, not declared as its dependencies, unused here.
-_UNDECLARED = {
-    "flask": {"request": None},
-    "xmltodict": {"parse": None},
-    "Crypto": {},
-    "Crypto.Cipher": {"AES": None},
-}
-_SDK_PATHS = (
-    "ACCESS_TOKEN", "ACCESS_TOKEN_B2B2C", "DIRECT_DEBIT_ACCOUNT_BINDING_URL",
-    "DIRECT_DEBIT_PAYMENT_URL", "DIRECT_DEBIT_BALANCE_INQUIRY_URL",
-    "DIRECT_DEBIT_ACCOUNT_UNBINDING_URL", "DIRECT_DEBIT_REFUND", "DIRECT_DEBIT_CHECK_STATUS",
-)
-
-
 def new_ref(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:24].upper()}"
 
@@ -84,39 +70,8 @@ def new_ref(prefix: str) -> str:
 # --------------------------------------------------------------------------- the SDK
 def load_sdk(server: str) -> types.SimpleNamespace:
     """DOKU's SDK pointed at the simulator: ``snap`` module and request model classes."""
-    for name, attributes in _UNDECLARED.items():
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            stand_in = types.ModuleType(name)
-            for attribute, value in attributes.items():
-                setattr(stand_in, attribute, value)
-            sys.modules[name] = stand_in
-    config = importlib.import_module("doku_python_library.src.commons.config")
-    # The SDK requests BASE_URL + path and signs the path: the mount prefix goes on the
-    # paths, so what is signed is what is requested.
-    config._Development.BASE_URL = server
-    for name in _SDK_PATHS:
-        setattr(config.Config, name, common.SIMULATOR_PREFIX + getattr(config.Config, name))
-    dd = "doku_python_library.src.model.direct_debit."
-
-    def load(module: str, name: str) -> Any:
-        return getattr(importlib.import_module(module), name)
-
-    return types.SimpleNamespace(
-        snap=importlib.import_module("doku_python_library.src.snap"),
-        BindingRequest=load(dd + "account_binding_request", "AccountBindingRequest"),
-        BindingInfo=load(dd + "account_binding_additional_info_request",
-                         "AccountBindingAdditionalInfoRequest"),
-        PaymentRequest=load(dd + "payment_request", "PaymentRequest"),
-        PaymentInfo=load(dd + "payment_additional_info_request", "PaymentAdditionalInfoRequest"),
-        StatusRequest=load(dd + "check_status_request", "CheckStatusRequest"),
-        StatusInfo=load(dd + "check_status_additional_info_request",
-                        "CheckStatusAdditionalInfoRequest"),
-        RefundRequest=load(dd + "refund_request", "RefundRequest"),
-        RefundInfo=load(dd + "refund_additional_info", "RefundAdditionalInfo"),
-        Amount=load("doku_python_library.src.model.va.total_amount", "TotalAmount"),
-    )
+    snap = doku_sdk.load_sdk(server, common.SIMULATOR_PREFIX)
+    return types.SimpleNamespace(snap=snap, **vars(doku_sdk.models()))
 
 
 def sdk_ok(operation: str, response: Any) -> Any:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import sys
 import types
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 from django.conf import settings
 
 from django_doku_allo.simulator import customer, state
+from tests.doku_sdk import load_sdk, models
 from tests.keys import DOKU_PRIVATE_KEY_PEM, MERCHANT_PRIVATE_KEY_PEM, public_pem
 
 from .conftest import PREFIX
@@ -33,42 +33,10 @@ PHONE = "6281100000001"
 IP_ADDRESS = "192.168.100.10"
 DEVICE_ID = "sdkdevice01"
 
-#: Imported at module level by the SDK but not declared as its dependencies (defect 14,
-#: 16): Flask (merchant-side notification helpers), xmltodict (VA), pycryptodome (card
-#: encryption). None of them is used on the paths exercised here, so stand-ins suffice.
-_UNDECLARED = {
-    "flask": {"request": None},
-    "xmltodict": {"parse": None},
-    "Crypto": {},
-    "Crypto.Cipher": {"AES": None},
-}
-
-#: Every Config path the SDK both requests and signs.
-_SDK_PATHS = (
-    "ACCESS_TOKEN", "ACCESS_TOKEN_B2B2C", "DIRECT_DEBIT_ACCOUNT_BINDING_URL",
-    "DIRECT_DEBIT_PAYMENT_URL", "DIRECT_DEBIT_BALANCE_INQUIRY_URL",
-    "DIRECT_DEBIT_ACCOUNT_UNBINDING_URL", "DIRECT_DEBIT_REFUND", "DIRECT_DEBIT_CHECK_STATUS",
-)
-
-
 @pytest.fixture
 def sdk(monkeypatch: pytest.MonkeyPatch, live_server: Any) -> types.ModuleType:
-    for name, attributes in _UNDECLARED.items():
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            stand_in = types.ModuleType(name)
-            for attribute, value in attributes.items():
-                setattr(stand_in, attribute, value)
-            monkeypatch.setitem(sys.modules, name, stand_in)
-    config = importlib.import_module("doku_python_library.src.commons.config")
-    # The SDK signs Config.<PATH> and requests BASE_URL + Config.<PATH>. The simulator
-    # verifies the path actually requested (mount prefix included), so the prefix goes on
-    # the paths, not on the base URL: then what is signed is what is requested.
-    monkeypatch.setattr(config._Development, "BASE_URL", live_server.url)
-    for name in _SDK_PATHS:
-        monkeypatch.setattr(config.Config, name, PREFIX + getattr(config.Config, name))
-    return importlib.import_module("doku_python_library.src.snap")
+    return load_sdk(live_server.url, PREFIX, set_attr=monkeypatch.setattr,
+                    set_module=monkeypatch.setitem)
 
 
 def _client(snap_module: types.ModuleType) -> Any:
@@ -83,35 +51,9 @@ def _client(snap_module: types.ModuleType) -> Any:
     )
 
 
-def _models() -> types.SimpleNamespace:
-    dd = "doku_python_library.src.model.direct_debit."
-
-    def load(module: str, name: str) -> Any:
-        return getattr(importlib.import_module(module), name)
-
-    return types.SimpleNamespace(
-        BindingRequest=load(dd + "account_binding_request", "AccountBindingRequest"),
-        BindingInfo=load(dd + "account_binding_additional_info_request",
-                         "AccountBindingAdditionalInfoRequest"),
-        BalanceRequest=load(dd + "balance_inquiry_request", "BalanceInquiryRequest"),
-        BalanceInfo=load(dd + "balance_inquiry_additional_info", "BalanceInquiryAdditionalInfo"),
-        PaymentRequest=load(dd + "payment_request", "PaymentRequest"),
-        PaymentInfo=load(dd + "payment_additional_info_request", "PaymentAdditionalInfoRequest"),
-        StatusRequest=load(dd + "check_status_request", "CheckStatusRequest"),
-        StatusInfo=load(dd + "check_status_additional_info_request",
-                        "CheckStatusAdditionalInfoRequest"),
-        RefundRequest=load(dd + "refund_request", "RefundRequest"),
-        RefundInfo=load(dd + "refund_additional_info", "RefundAdditionalInfo"),
-        UnbindingRequest=load(dd + "account_unbinding_request", "AccountUnbindingRequest"),
-        UnbindingInfo=load(dd + "account_unbinding_additional_info_request",
-                           "AccountUnbindingAdditionalInfoRequest"),
-        Amount=load("doku_python_library.src.model.va.total_amount", "TotalAmount"),
-    )
-
-
 def test_dokus_python_sdk_runs_the_whole_allo_flow_against_the_simulator(
         sdk: types.ModuleType) -> None:
-    m = _models()
+    m = models()
 
     # B2B token: DokuSNAP fetches one in its constructor.
     client = _client(sdk)

@@ -1,0 +1,90 @@
+"""DOKU's official Python SDK (doku-python-library 1.1.72) pointed at the simulator.
+
+Shared by the compatibility test and the client benchmark. ``set_attr`` and
+``set_module`` default to plain assignment; a test passes ``monkeypatch.setattr``
+and ``monkeypatch.setitem`` so everything is undone afterwards.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from collections.abc import Callable
+from typing import Any
+
+#: Imported at module level by the SDK but not declared as its dependencies (reference
+#: section 11, defects 14 and 16): Flask (merchant-side notification helpers), xmltodict
+#: (VA), pycryptodome (card encryption). None is used on the direct debit paths, so
+#: stand-ins suffice when they are missing.
+UNDECLARED_IMPORTS: dict[str, dict[str, Any]] = {
+    "flask": {"request": None},
+    "xmltodict": {"parse": None},
+    "Crypto": {},
+    "Crypto.Cipher": {"AES": None},
+}
+
+#: Every Config path the SDK both requests and signs.
+SDK_PATHS = (
+    "ACCESS_TOKEN", "ACCESS_TOKEN_B2B2C", "DIRECT_DEBIT_ACCOUNT_BINDING_URL",
+    "DIRECT_DEBIT_PAYMENT_URL", "DIRECT_DEBIT_BALANCE_INQUIRY_URL",
+    "DIRECT_DEBIT_ACCOUNT_UNBINDING_URL", "DIRECT_DEBIT_REFUND", "DIRECT_DEBIT_CHECK_STATUS",
+)
+
+SetAttr = Callable[[Any, str, Any], Any]
+SetModule = Callable[[dict[str, Any], str, Any], Any]
+
+
+def _set_module(modules: dict[str, Any], name: str, module: Any) -> None:
+    modules[name] = module
+
+
+def load_sdk(site_url: str, prefix: str, *, set_attr: SetAttr = setattr,
+             set_module: SetModule = _set_module) -> types.ModuleType:
+    """The SDK's ``snap`` module, requesting ``site_url + prefix + <path>``.
+
+    The SDK signs ``Config.<PATH>`` and requests ``BASE_URL + Config.<PATH>``; the
+    simulator verifies the path actually requested (mount prefix included), so the
+    prefix goes on the paths, not on the base URL: then what is signed is what is
+    requested.
+    """
+    for name, attributes in UNDECLARED_IMPORTS.items():
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            stand_in = types.ModuleType(name)
+            for attribute, value in attributes.items():
+                setattr(stand_in, attribute, value)
+            set_module(sys.modules, name, stand_in)
+    config = importlib.import_module("doku_python_library.src.commons.config")
+    set_attr(config._Development, "BASE_URL", site_url)
+    for name in SDK_PATHS:
+        set_attr(config.Config, name, prefix + getattr(config.Config, name))
+    return importlib.import_module("doku_python_library.src.snap")
+
+
+def models() -> types.SimpleNamespace:
+    """The SDK's direct debit request model classes, by short names."""
+    dd = "doku_python_library.src.model.direct_debit."
+
+    def load(module: str, name: str) -> Any:
+        return getattr(importlib.import_module(module), name)
+
+    return types.SimpleNamespace(
+        BindingRequest=load(dd + "account_binding_request", "AccountBindingRequest"),
+        BindingInfo=load(dd + "account_binding_additional_info_request",
+                         "AccountBindingAdditionalInfoRequest"),
+        BalanceRequest=load(dd + "balance_inquiry_request", "BalanceInquiryRequest"),
+        BalanceInfo=load(dd + "balance_inquiry_additional_info", "BalanceInquiryAdditionalInfo"),
+        PaymentRequest=load(dd + "payment_request", "PaymentRequest"),
+        PaymentInfo=load(dd + "payment_additional_info_request", "PaymentAdditionalInfoRequest"),
+        StatusRequest=load(dd + "check_status_request", "CheckStatusRequest"),
+        StatusInfo=load(dd + "check_status_additional_info_request",
+                        "CheckStatusAdditionalInfoRequest"),
+        RefundRequest=load(dd + "refund_request", "RefundRequest"),
+        RefundInfo=load(dd + "refund_additional_info", "RefundAdditionalInfo"),
+        UnbindingRequest=load(dd + "account_unbinding_request", "AccountUnbindingRequest"),
+        UnbindingInfo=load(dd + "account_unbinding_additional_info_request",
+                           "AccountUnbindingAdditionalInfoRequest"),
+        Amount=load("doku_python_library.src.model.va.total_amount", "TotalAmount"),
+    )
