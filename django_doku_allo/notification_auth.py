@@ -14,7 +14,6 @@ import functools
 import secrets
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -28,6 +27,7 @@ from .snap.signing import (
     verify_asymmetric_signature,
     verify_symmetric_signature,
 )
+from .snap.types import SnapAnswer
 
 __all__ = [
     "Rejection",
@@ -38,17 +38,8 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Rejection:
-    """Why a call from DOKU was refused, as the SNAP answer to send."""
-
-    http_status: int
-    response_code: str
-    response_message: str
-
-    @property
-    def body(self) -> dict[str, str]:
-        return {"responseCode": self.response_code, "responseMessage": self.response_message}
+#: Why a call from DOKU was refused, as the SNAP answer to send.
+Rejection = SnapAnswer
 
 
 def _timestamp_rejection(value: str | None, service: str) -> Rejection | None:

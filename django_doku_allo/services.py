@@ -69,6 +69,7 @@ from .snap.types import (
     LineItem,
     PaymentRequest,
     RefundRequest,
+    SnapAnswer,
     format_amount,
 )
 
@@ -753,17 +754,8 @@ def sync_refund(record: Refund) -> Refund:
 
 
 # --------------------------------------------------------------------------- notifications
-@dataclass(frozen=True)
-class NotificationOutcome:
-    """What to answer DOKU: HTTP status, SNAP response code and message."""
-
-    http_status: int
-    response_code: str
-    response_message: str
-
-    @property
-    def body(self) -> dict[str, str]:
-        return {"responseCode": self.response_code, "responseMessage": self.response_message}
+#: What to answer DOKU for a notification.
+NotificationOutcome = SnapAnswer
 
 
 PROCESSED = NotificationOutcome(200, "2005600", "Request has been processed successfully")

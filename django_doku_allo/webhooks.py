@@ -29,6 +29,7 @@ from .conf import doku_settings
 from .models import Notification
 from .snap.redaction import redact_headers
 from .snap.signing import snap_timestamp
+from .snap.types import SnapAnswer
 
 __all__ = ["notification_view", "token_view"]
 
@@ -68,6 +69,10 @@ def _snap_response(body: dict[str, Any], status: int) -> JsonResponse:
     return response
 
 
+def _answer(answer: SnapAnswer) -> JsonResponse:
+    return _snap_response(answer.body, answer.http_status)
+
+
 def _read_capped(request: HttpRequest) -> bytes | None:
     """The body, or ``None`` when it exceeds the cap (then it is not read at all)."""
     cap = int(doku_settings.NOTIFICATION_MAX_BODY_BYTES)
@@ -89,15 +94,14 @@ def token_view(request: HttpRequest) -> JsonResponse:
     rejection = notification_auth.verify_token_request(request.headers)
     if rejection is not None:
         logger.warning("doku_allo token request refused: %s", rejection.response_message)
-        return _snap_response(rejection.body, rejection.http_status)
+        return _answer(rejection)
     raw = _read_capped(request)
     try:
         body = parse_json_object(raw if raw is not None else b"")
     except _BadJson:
-        return _snap_response({"responseCode": "4007300", "responseMessage": "Bad Request"}, 400)
+        return _answer(SnapAnswer(400, "4007300", "Bad Request"))
     if str(body.get("grantType", "")).lower() != "client_credentials":
-        return _snap_response({"responseCode": "4007301",
-                               "responseMessage": "Invalid Field Format grantType"}, 400)
+        return _answer(SnapAnswer(400, "4007301", "Invalid Field Format grantType"))
     token, lifetime = notification_auth.issue_token()
     response = _snap_response({
         "responseCode": "2007300", "responseMessage": "Successful", "accessToken": token,
@@ -136,15 +140,15 @@ def notification_view(request: HttpRequest) -> JsonResponse:
         external_id=_storable(request.headers.get("X-EXTERNAL-ID", ""))[:64],
     )
     if raw is None:
-        return _refuse(notification, "4005600", "Bad Request. Body too large", 400)
+        return _refuse(notification, SnapAnswer(400, "4005600", "Bad Request. Body too large"))
     rejection = notification_auth.verify_notification(request.headers, request.path, raw)
     if rejection is not None:
-        return _refuse(notification, rejection.response_code, rejection.response_message,
-                       rejection.http_status)
+        return _refuse(notification, rejection)
     try:
         data = parse_json_object(raw)
     except _BadJson:
-        return _refuse(notification, "4005600", "Bad Request. Body is not a JSON object", 400,
+        return _refuse(notification,
+                       SnapAnswer(400, "4005600", "Bad Request. Body is not a JSON object"),
                        verified=True)
     notification.verified = True
     notification.original_partner_reference_no = str(
@@ -152,13 +156,14 @@ def notification_view(request: HttpRequest) -> JsonResponse:
     notification.latest_transaction_status = str(data.get("latestTransactionStatus") or "")[:2]
     notification.save()
     outcome = services.process_stored_notification(notification)
-    return _snap_response(outcome.body, outcome.http_status)
+    return _answer(outcome)
 
 
-def _refuse(notification: Notification, code: str, message: str, status: int, *,
+def _refuse(notification: Notification, answer: SnapAnswer, *,
             verified: bool = False) -> JsonResponse:
     notification.verified = verified
-    notification.verification_error = message[:255]
+    notification.verification_error = answer.response_message[:255]
     notification.save()
-    logger.warning("doku_allo notification %s refused: %s", notification.pk, message)
-    return _snap_response({"responseCode": code, "responseMessage": message}, status)
+    logger.warning("doku_allo notification %s refused: %s", notification.pk,
+                   answer.response_message)
+    return _answer(answer)

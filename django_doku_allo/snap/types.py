@@ -38,6 +38,7 @@ __all__ = [
     "RefundHistoryEntry",
     "RefundRequest",
     "RefundResponse",
+    "SnapAnswer",
     "SnapResponse",
     "format_amount",
     "parse_amount",
@@ -402,6 +403,19 @@ class SnapResponse:
     def info(self, key: str) -> Any:
         info = self.raw.get("additionalInfo")
         return info.get(key) if isinstance(info, Mapping) else None
+
+
+@dataclass(frozen=True)
+class SnapAnswer:
+    """A SNAP reply we send (to DOKU's calls): HTTP status, response code and message."""
+
+    http_status: int
+    response_code: str
+    response_message: str
+
+    @property
+    def body(self) -> dict[str, str]:
+        return {"responseCode": self.response_code, "responseMessage": self.response_message}
 
 
 @dataclass(frozen=True, repr=False)
