@@ -39,6 +39,19 @@ def _no_store(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def _submit(request: HttpRequest, step: str, reference_no: str, *,
+            cancel: Callable[[str], PageResult], otp: Callable[[str, str], PageResult],
+            pin: Callable[[str, str], PageResult]) -> PageResult:
+    """What the customer's POST does on an OTP/PIN page, binding or payment alike."""
+    if request.POST.get("action") == "cancel":
+        return cancel(reference_no)
+    if step == "otp":
+        return otp(reference_no, request.POST.get("otp", ""))
+    if step == "pin":
+        return pin(reference_no, request.POST.get("pin", ""))
+    return cancel(reference_no)  # finished already: cancel answers where to go
+
+
 def _after_post(request: HttpRequest, result: PageResult,
                 render_step: Callable[[str, str], HttpResponse]) -> HttpResponse:
     if result.step == "done" and result.redirect_url:
@@ -70,14 +83,8 @@ def binding_page(request: HttpRequest, reference_no: str) -> HttpResponse:
 
     step = customer.binding_step(binding)
     if request.method == "POST":
-        if request.POST.get("action") == "cancel":
-            result = customer.cancel_binding(reference_no)
-        elif step == "otp":
-            result = customer.submit_binding_otp(reference_no, request.POST.get("otp", ""))
-        elif step == "pin":
-            result = customer.submit_binding_pin(reference_no, request.POST.get("pin", ""))
-        else:
-            result = customer.cancel_binding(reference_no)  # finished: where to go
+        result = _submit(request, step, reference_no, cancel=customer.cancel_binding,
+                         otp=customer.submit_binding_otp, pin=customer.submit_binding_pin)
         return _after_post(request, result, render_step)
     if step == "done":
         ok = binding.activated_at is not None
@@ -102,14 +109,8 @@ def payment_page(request: HttpRequest, reference_no: str) -> HttpResponse:
 
     step = customer.payment_step(payment)
     if request.method == "POST":
-        if request.POST.get("action") == "cancel":
-            result = customer.cancel_payment(reference_no)
-        elif step == "otp":
-            result = customer.submit_payment_otp(reference_no, request.POST.get("otp", ""))
-        elif step == "pin":
-            result = customer.submit_payment_pin(reference_no, request.POST.get("pin", ""))
-        else:
-            result = customer.cancel_payment(reference_no)  # finished: where to go
+        result = _submit(request, step, reference_no, cancel=customer.cancel_payment,
+                         otp=customer.submit_payment_otp, pin=customer.submit_payment_pin)
         return _after_post(request, result, render_step)
     if step == "done":
         ok = payment.status in (Payment.Status.SUCCESS, Payment.Status.REFUNDED)
