@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
@@ -28,6 +27,7 @@ from django_doku_allo.models import (
 )
 from django_doku_allo.testing import notification_body
 from tests.api.fake_doku import FakeAlloClient, declined, install, outcome_unknown
+from tests.threads import run_together
 
 PHONE = "6281100000001"
 MASKED = "6281*****0001"
@@ -433,21 +433,11 @@ def test_two_staff_members_refunding_at_once_refund_once(
     clients = [staff_client(django_user_model, "view_payment", "can_refund", username=name)
                for name in ("dewi", "eko")]
     doku.delay = 0.3
-    start = threading.Barrier(2)
-    reports: list[list[tuple[str, str]]] = []
-
-    def refund(client: Client) -> None:
-        try:
-            start.wait()
-            reports.append(sent_messages(confirm_refund(client, [paid], "Complaint")))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=refund, args=(c,)) for c in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_together([
+        lambda client=client: sent_messages(confirm_refund(client, [paid], "Complaint"))
+        for client in clients])
+    reports: list[list[tuple[str, str]]] = [
+        r for r in results if not isinstance(r, BaseException)]
 
     assert Refund.objects.count() == 1
     assert doku.operations() == ["refund"]

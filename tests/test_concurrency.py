@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from django_doku_allo import services, signals
@@ -21,29 +16,9 @@ from django_doku_allo.snap.signing import minify
 from django_doku_allo.testing import notification_body, notification_headers, notification_path
 from django_doku_allo.views import payment_return_url
 from tests.flows import CUSTOMER, bind, deliver, follow, pay, return_url
+from tests.threads import run_together
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
-
-T = TypeVar("T")
-
-
-def run_together(jobs: list[Callable[[], T]], workers: int = 16) -> list[T | BaseException]:
-    """Run ``jobs`` on ``workers`` threads, released at once; exceptions are returned."""
-    barrier = threading.Barrier(min(workers, len(jobs)))
-
-    def run(job: Callable[[], T]) -> T | BaseException:
-        try:
-            with contextlib.suppress(threading.BrokenBarrierError):
-                barrier.wait(timeout=10)
-            return job()
-        except BaseException as exc:
-            return exc
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(run, jobs))
-
 
 def test_same_notification_delivered_1000_times_by_16_threads_changes_state_once(
     make_payment: Any, signals_sent: Any,

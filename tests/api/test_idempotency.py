@@ -5,13 +5,11 @@ The rule lives in ``services.pay_idempotently``; the API passes the header on.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -25,6 +23,7 @@ from django_doku_allo.models import Binding, Payment
 from django_doku_allo.snap.types import CustomerContext
 from tests.api.fake_doku import FakeAlloClient
 from tests.api.helpers import as_user, post_json
+from tests.threads import run_together
 
 LIST_URL = "/api/payments/"
 KEY = "4f0c7a52-9a1e-4c55-9d0e-7b1f2f0d6a11"
@@ -235,22 +234,11 @@ def test_two_concurrent_requests_with_one_key_make_one_payment(
     binding = make_binding()
     doku.delay = 0.3  # the second request arrives while the first is still with DOKU
     clients = [as_user(user), as_user(user)]
-    start = threading.Barrier(2)
-    responses: list[Any] = []
-
-    def request(client: Client) -> None:
-        try:
-            start.wait()
-            responses.append(post_json(client, LIST_URL, body(binding),
-                                       **{"Idempotency-Key": KEY}))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=request, args=(c,)) for c in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_together([
+        lambda client=client: post_json(client, LIST_URL, body(binding),
+                                        **{"Idempotency-Key": KEY})
+        for client in clients])
+    responses: list[Any] = [r for r in results if not isinstance(r, BaseException)]
 
     assert [r.status_code for r in responses] == [201, 201]
     assert len({r.json()["id"] for r in responses}) == 1

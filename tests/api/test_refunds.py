@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from django_doku_allo.models import Binding, Payment, PaymentStatus, Refund, RefundStatus
 from tests.api.fake_doku import FakeAlloClient
 from tests.api.helpers import as_user, post_json
+from tests.threads import run_together
 
 
 def make_refund(payment: Payment, **fields: Any) -> Refund:
@@ -85,23 +84,11 @@ def test_two_staff_refunding_one_payment_at_once_refund_it_once(
     payment = make_payment(status=PaymentStatus.SUCCEEDED)
     doku.delay = 0.3
     clients = [as_user(staff), as_user(colleague)]
-    start = threading.Barrier(2)
-    statuses: list[int] = []
-
-    def refund(client: Client) -> None:
-        try:
-            start.wait()
-            response = post_json(client, f"/api/payments/{payment.pk}/refund/",
-                                 {"reason": "Customer complaint"})
-            statuses.append(response.status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=refund, args=(c,)) for c in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_together([
+        lambda client=client: post_json(client, f"/api/payments/{payment.pk}/refund/",
+                                        {"reason": "Customer complaint"}).status_code
+        for client in clients])
+    statuses = [r for r in results if not isinstance(r, BaseException)]
 
     assert sorted(statuses) == [201, 409]
     assert Refund.objects.count() == 1
