@@ -11,7 +11,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from .conf import doku_settings
 from .exceptions import ConfigurationError
 
-__all__ = ["decrypt", "encrypt", "fernet", "rotate"]
+__all__ = ["decrypt", "encrypt", "fernet"]
 
 
 def fernet() -> MultiFernet:
@@ -45,7 +45,3 @@ def decrypt(ciphertext: str) -> str:
             "was a key removed before rotation finished?"
         ) from exc
 
-
-def rotate(ciphertext: str) -> str:
-    """Re-encrypt with the first key."""
-    return fernet().rotate(ciphertext.encode("ascii")).decode("ascii")
