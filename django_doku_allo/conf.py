@@ -86,6 +86,12 @@ def load_pem(value: str | bytes | None) -> str:
         value = value.decode("ascii")
     if "-----BEGIN" in value:
         return value
+    return _read_key_file(value)
+
+
+@functools.lru_cache(maxsize=16)
+def _read_key_file(value: str) -> str:
+    # Read once, not on every notification; reset() forgets it when settings change.
     path = Path(value).expanduser()
     try:
         return path.read_text(encoding="ascii")
@@ -238,6 +244,7 @@ def reset() -> None:
     """Forget the cached settings and client (settings changed)."""
     global _client
     doku_settings.reset()
+    _read_key_file.cache_clear()
     with _client_lock:
         if _client is not None:
             _client.close()
