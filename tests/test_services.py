@@ -158,7 +158,7 @@ def test_signals_are_not_sent_when_the_transaction_rolls_back(
     def succeed_then_roll_back() -> None:
         with transaction.atomic():
             locked = Payment.objects.select_for_update().get(pk=payment.pk)
-            services._apply_status(locked, PaymentStatus.SUCCEEDED, source="test")
+            services.payments.apply_status(locked, PaymentStatus.SUCCEEDED, source="test")
             raise RuntimeError("rollback")
 
     with pytest.raises(RuntimeError):
@@ -182,7 +182,7 @@ def test_a_failing_signal_receiver_does_not_undo_the_state_change(
         payment = make_payment()
         with transaction.atomic():
             locked = Payment.objects.select_for_update().get(pk=payment.pk)
-            services._apply_status(locked, PaymentStatus.SUCCEEDED, source="test")
+            services.payments.apply_status(locked, PaymentStatus.SUCCEEDED, source="test")
     finally:
         signals.payment_succeeded.disconnect(broken_receiver)
 

@@ -152,5 +152,6 @@ def outcome_unknown(operation: str) -> OutcomeUnknownError:
 def install(monkeypatch: pytest.MonkeyPatch) -> FakeAlloClient:
     """Make the services talk to a fresh fake client."""
     fake = FakeAlloClient()
-    monkeypatch.setattr("django_doku_allo.services.get_client", lambda: fake)
+    for module in ("bindings", "customer_tokens", "payments", "refunds"):
+        monkeypatch.setattr(f"django_doku_allo.services.{module}.get_client", lambda: fake)
     return fake

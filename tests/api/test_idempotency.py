@@ -209,7 +209,7 @@ def test_losing_the_insert_race_answers_with_the_winners_payment(
     binding = make_binding()
     winner, _ = pay(binding)
     doku.calls.clear()
-    real_replay = services._idempotent_replay
+    real_replay = services.idempotency._idempotent_replay
     lookups: list[str] = []
 
     def replay_that_misses_once(*args: Any) -> Payment | None:
@@ -217,7 +217,7 @@ def test_losing_the_insert_race_answers_with_the_winners_payment(
         lookups.append("lookup")
         return None if len(lookups) == 1 else real_replay(*args)
 
-    monkeypatch.setattr(services, "_idempotent_replay", replay_that_misses_once)
+    monkeypatch.setattr(services.idempotency, "_idempotent_replay", replay_that_misses_once)
 
     payment, created = pay(binding)
 
