@@ -207,6 +207,19 @@ def test_destroy_of_a_pending_binding_is_409_binding_not_active(
     assert doku.calls == []
 
 
+def test_destroy_of_a_failed_binding_is_409_invalid_transition(
+        api: Client, make_binding: Callable[..., Binding], doku: FakeAlloClient) -> None:
+    binding = make_binding(status=BindingStatus.FAILED)
+
+    response = api.delete(detail_url(binding))
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "invalid_transition"
+    assert doku.calls == []
+    binding.refresh_from_db()
+    assert binding.status == BindingStatus.FAILED
+
+
 def test_destroy_declined_by_doku_keeps_the_binding_active(
         api: Client, make_binding: Callable[..., Binding], doku: FakeAlloClient) -> None:
     binding = make_binding()
