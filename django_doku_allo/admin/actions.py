@@ -10,6 +10,7 @@ per-object message rather than a 500, and the counts.
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -103,11 +104,7 @@ def run_each(modeladmin: DokuAlloModelAdmin, request: HttpRequest, objects: Iter
         except DokuAlloError as exc:
             outcome = Outcome.failed(str(exc))
         except DatabaseError as exc:
-            logger.exception("doku_allo admin: database error on %s %s",
-                             obj._meta.model_name, obj.pk)
-            # The class name only: a database's message can quote row values (phones).
-            outcome = Outcome.failed(f"database error ({exc.__class__.__name__}); check "
-                                     "its current status before trying again.")
+            outcome = _database_error(obj, exc)
         modeladmin.message_user(request, f"{label}: {outcome.text}", outcome.level)
         tally.count(outcome)
     logger.info("doku_allo admin action %s on %s by user %s: %d succeeded, %d warned, "
@@ -115,6 +112,15 @@ def run_each(modeladmin: DokuAlloModelAdmin, request: HttpRequest, objects: Iter
                 getattr(request.user, "pk", None), tally.succeeded, tally.warned,
                 tally.failed)
     return tally
+
+
+def _database_error(obj: Model, exc: DatabaseError) -> Outcome:
+    # Where it happened, but not the database's own message, neither logged nor
+    # shown: it can quote row values (an IntegrityError names the phone number).
+    logger.error("doku_allo admin: %s on %s %s\n%s", exc.__class__.__name__,
+                 obj._meta.model_name, obj.pk, "".join(traceback.format_tb(exc.__traceback__)))
+    return Outcome.failed(f"database error ({exc.__class__.__name__}); check its current "
+                          "status before trying again.")
 
 
 def _locked_run(obj: _M, operation: Callable[[_M], Outcome]) -> Outcome:
