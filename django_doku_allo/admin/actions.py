@@ -34,27 +34,22 @@ _M = TypeVar("_M", bound=Model)
 
 @dataclass(frozen=True)
 class Outcome:
-    """What an action did to one object: the message level and the words staff read."""
+    """What an action did to one object: the words staff read, and the message level.
 
-    level: int
+    Done is the default; a warning without a prefix is done but not settled
+    (DOKU's answer never came, a notification was flagged): staff look again.
+    """
+
     text: str
-
-    @classmethod
-    def done(cls, text: str) -> Outcome:
-        return cls(messages.SUCCESS, text)
+    level: int = messages.SUCCESS
 
     @classmethod
     def skipped(cls, text: str) -> Outcome:
-        return cls(messages.WARNING, f"skipped: {text}")
-
-    @classmethod
-    def attention(cls, text: str) -> Outcome:
-        """Done, but not settled: staff have to look again (an unknown answer, a flag)."""
-        return cls(messages.WARNING, text)
+        return cls(f"skipped: {text}", messages.WARNING)
 
     @classmethod
     def failed(cls, text: str) -> Outcome:
-        return cls(messages.ERROR, f"failed: {text}")
+        return cls(f"failed: {text}", messages.ERROR)
 
 
 @dataclass
@@ -88,8 +83,8 @@ def run_each(modeladmin: DokuAlloModelAdmin, request: HttpRequest, objects: Iter
       send before calling DOKU.
     - An exception in ``refusals`` (the service's "not now") is reported as
       skipped; any other :class:`DokuAlloError` as failed. A ``DatabaseError`` (a
-      deadlock, a lock timeout, a lost connection) is failed too, logged with its
-      traceback, and the next object still gets its turn: one bad row must not
+      deadlock, a lock timeout, a lost connection) is failed too, logged with where
+      it happened, and the next object still gets its turn: one bad row must not
       turn the whole batch into a 500 that hides what was already done.
     - Anything else propagates: it is a bug, and a traceback is the right answer.
     """
@@ -143,7 +138,6 @@ def status_check(sync: Callable[[Any], Any], settled: Iterable[str]
             return Outcome.skipped(f"already {obj.get_status_display().lower()}.")
         before = obj.get_status_display()
         after = sync(obj).get_status_display()
-        return Outcome.done(f"{before} → {after}." if after != before
-                            else f"unchanged ({after}).")
+        return Outcome(f"{before} → {after}." if after != before else f"unchanged ({after}).")
 
     return check

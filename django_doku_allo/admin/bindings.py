@@ -12,7 +12,7 @@ from ..exceptions import BindingNotActive
 from ..models import Binding, BindingStatus, Payment
 from .actions import Outcome, run_each
 from .base import DokuAlloModelAdmin
-from .display import changelist_link, json_column, masked_phone_column
+from .display import json_column, masked_phone_column, related_list_column
 
 __all__ = ["BindingAdmin"]
 
@@ -39,11 +39,8 @@ class BindingAdmin(DokuAlloModelAdmin):
 
     phone = masked_phone_column()
     raw_json = json_column("raw", _("DOKU's last answer"))
-
-    @admin.display(description=_("payments"))
-    def payments(self, binding: Binding) -> str:
-        return changelist_link(Payment, f"binding={binding.pk}",
-                               str(_("Payments of this binding")))
+    payments = related_list_column(Payment, "binding", _("Payments of this binding"),
+                                   _("payments"))
 
     def has_unbind_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("doku_allo.can_unbind")
@@ -60,4 +57,4 @@ def _unbind(binding: Binding) -> Outcome:
     if binding.status == BindingStatus.UNBOUND:
         return Outcome.skipped("already unbound.")
     result = services.unbind(binding)
-    return Outcome.done(f"unbound ({result.get_status_display()}).")
+    return Outcome(f"unbound ({result.get_status_display()}).")

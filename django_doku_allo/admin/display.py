@@ -22,7 +22,7 @@ from ..snap.redaction import REDACTED, SECRET_HEADERS, mask_phone
 
 __all__ = [
     "admin_link", "amount_column", "changelist_link", "json_column", "masked_phone_column",
-    "money", "payment_link_column", "pretty_json", "redact",
+    "money", "payment_link_column", "pretty_json", "redact", "related_list_column",
 ]
 
 #: A display method as a ModelAdmin attribute: called with the admin and the object.
@@ -108,6 +108,17 @@ def masked_phone_column(binding: str = "") -> Column:
     @admin.display(description=_("phone number"), ordering=f"{prefix}phone_number")
     def show(modeladmin: Any, obj: Any) -> str:
         return (getattr(obj, binding) if binding else obj).masked_phone
+
+    return show
+
+
+def related_list_column(model: type[Model], field: str, text: str | Promise,
+                        description: str | Promise) -> Column:
+    """A link to ``model``'s change list, filtered to the rows whose ``field`` is this object."""
+
+    @admin.display(description=description)
+    def show(modeladmin: Any, obj: Any) -> str:
+        return changelist_link(model, f"{field}={obj.pk}", str(text))
 
     return show
 

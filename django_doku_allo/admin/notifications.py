@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -83,5 +83,5 @@ def _reprocess(notification: Notification) -> Outcome:
     if answer.http_status >= 500:
         return Outcome.failed(notification.error)
     if notification.flagged:
-        return Outcome.attention(f"flagged, not applied: {notification.result}.")
-    return Outcome.done(f"processed: {notification.result}.")
+        return Outcome(f"flagged, not applied: {notification.result}.", messages.WARNING)
+    return Outcome(f"processed: {notification.result}.")

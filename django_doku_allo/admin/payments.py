@@ -6,7 +6,7 @@ from functools import partial
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -21,9 +21,9 @@ from .base import DokuAlloModelAdmin
 from .display import (
     admin_link,
     amount_column,
-    changelist_link,
     json_column,
     masked_phone_column,
+    related_list_column,
 )
 
 __all__ = ["PaymentAdmin", "RefundConfirmationForm", "RefundInline"]
@@ -82,6 +82,9 @@ class PaymentAdmin(DokuAlloModelAdmin):
     amount_display = amount_column()
     request_json = json_column("request_body", _("request sent to DOKU"))
     raw_json = json_column("raw", _("DOKU's last answer"))
+    notifications = related_list_column(Notification, "payment",
+                                        _("DOKU's notifications of this payment"),
+                                        _("notifications"))
 
     def label(self, payment: Payment) -> str:
         return f"Payment {payment.partner_reference_no}"
@@ -89,11 +92,6 @@ class PaymentAdmin(DokuAlloModelAdmin):
     @admin.display(description=_("binding"))
     def binding_link(self, payment: Payment) -> str:
         return admin_link(payment.binding)
-
-    @admin.display(description=_("notifications"))
-    def notifications(self, payment: Payment) -> str:
-        return changelist_link(Notification, f"payment={payment.pk}",
-                               str(_("DOKU's notifications of this payment")))
 
     def has_refund_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("doku_allo.can_refund")
@@ -147,10 +145,11 @@ class PaymentAdmin(DokuAlloModelAdmin):
 def _refund(payment: Payment, *, reason: str, requested_by: Any) -> Outcome:
     record = services.refund(payment, reason=reason, requested_by=requested_by)
     if record.status == RefundStatus.SUCCEEDED:
-        return Outcome.done(f"refunded (refund {record.partner_refund_no}).")
+        return Outcome(f"refunded (refund {record.partner_refund_no}).")
     if record.status == RefundStatus.FAILED:
         return Outcome.failed("DOKU refused the refund: "
                               f"{record.response_message or 'no reason given'}.")
-    return Outcome.attention(f"refund {record.partner_refund_no} sent, but DOKU's answer "
-                             "never came; run “Check status” on the refund later, do not "
-                             "refund again.")
+    # Not a failure: the refund may have gone through, and a second one must not.
+    return Outcome(f"refund {record.partner_refund_no} sent, but DOKU's answer never came; "
+                   "run “Check status” on the refund later, do not refund again.",
+                   messages.WARNING)

@@ -60,7 +60,7 @@ def test_only_a_locking_run_wraps_the_operation_in_a_transaction_of_its_own(
 
     def operation(obj: Payment) -> Outcome:
         seen.append((len(connection.atomic_blocks) - depth, obj is payment))
-        return Outcome.done("looked at.")
+        return Outcome("looked at.")
 
     tally = run_each(admin.site._registry[Payment], request, [payment], operation, lock=lock)
 
