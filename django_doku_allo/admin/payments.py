@@ -1,0 +1,155 @@
+"""Payments with their refunds; refund (after a confirmation page) and check status."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+
+from .. import services
+from ..exceptions import NotRefundable
+from ..models import Notification, Payment, PaymentStatus, Refund, RefundStatus
+from .actions import Outcome, run_each, status_check
+from .base import DokuAlloModelAdmin
+from .display import (
+    admin_link,
+    amount_column,
+    json_column,
+    masked_phone_column,
+    related_list_column,
+)
+
+__all__ = ["PaymentAdmin", "RefundConfirmationForm", "RefundInline"]
+
+
+class RefundInline(admin.TabularInline):
+    model = Refund
+    fk_name = "payment"
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ("partner_refund_no", "amount", "status", "reason", "requested_by",
+              "created_at", "refunded_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Refund]:
+        return super().get_queryset(request).select_related("requested_by")
+
+
+class RefundConfirmationForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), max_length=255,
+        help_text=_("Kept with each refund and sent to DOKU."),
+        widget=forms.TextInput(attrs={"size": 60, "autofocus": True}))
+
+
+class PaymentAdmin(DokuAlloModelAdmin):
+    list_display = ("partner_reference_no", "user", "phone", "amount_display", "status",
+                    "order_id", "reference_no", "created_at", "paid_at")
+    list_filter = ("status", "created_at", "paid_at")
+    list_select_related = ("user", "binding")
+    date_hierarchy = "created_at"
+    search_fields = ("partner_reference_no", "reference_no", "order_id", "external_id")
+    phone_lookup = "binding__phone_number"
+    user_lookup = "user"
+    inlines = (RefundInline,)
+    actions = ("refund_payments", "check_payment_status")
+    fieldsets = (
+        (None, {"fields": ("user", "binding_link", "amount_display", "description",
+                           "order_id", "status", "failure_reason", "notifications")}),
+        (_("DOKU"), {"fields": ("partner_reference_no", "reference_no", "external_id",
+                                "doku_status", "response_code", "response_message",
+                                "request_json", "raw_json")}),
+        (_("Customer's device"), {"fields": ("customer_ip", "device_id", "idempotency_key")}),
+        (_("Dates"), {"fields": ("created_at", "updated_at", "paid_at", "last_checked_at")}),
+    )
+    refund_confirmation_template = "admin/django_doku_allo/refund_confirmation.html"
+
+    phone = masked_phone_column("binding")
+    amount_display = amount_column()
+    request_json = json_column("request_body", _("request sent to DOKU"))
+    raw_json = json_column("raw", _("DOKU's last answer"))
+    notifications = related_list_column(Notification, "payment",
+                                        _("DOKU's notifications of this payment"),
+                                        _("notifications"))
+
+    def label(self, payment: Payment) -> str:
+        return f"Payment {payment.partner_reference_no}"
+
+    @admin.display(description=_("binding"))
+    def binding_link(self, payment: Payment) -> str:
+        return admin_link(payment.binding)
+
+    def has_refund_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("doku_allo.can_refund")
+
+    def has_sync_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    @admin.action(description=_("Refund selected payments…"), permissions=["refund"])
+    def refund_payments(self, request: HttpRequest, queryset: QuerySet[Payment]
+                        ) -> HttpResponse | None:
+        """First a confirmation page asking for the reason; on its POST, refund each."""
+        payments = list(queryset.select_related("binding", "user")
+                        .prefetch_related("refunds").order_by("pk"))
+        form = RefundConfirmationForm(request.POST if "confirm" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            # services.refund locks the payment and commits the refund it is about to
+            # request before calling DOKU: no lock here.
+            run_each(self, request, payments,
+                     partial(_refund, reason=form.cleaned_data["reason"],
+                             requested_by=request.user),
+                     refusals=(NotRefundable,))
+            return None
+        return self._refund_confirmation(request, payments, form)
+
+    def _refund_confirmation(self, request: HttpRequest, payments: list[Payment],
+                             form: RefundConfirmationForm) -> TemplateResponse:
+        rows = [(payment, services.refund_refusal_reason(payment)) for payment in payments]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Refund payments"),
+            "opts": self.model._meta,
+            "form": form,
+            "eligible": [payment for payment, refusal in rows if refusal is None],
+            "ineligible": [(payment, refusal) for payment, refusal in rows if refusal],
+            "payments": payments,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "action_name": "refund_payments",
+            "media": self.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, self.refund_confirmation_template, context)
+
+    @admin.action(description=_("Check status at DOKU"), permissions=["sync"])
+    def check_payment_status(self, request: HttpRequest, queryset: QuerySet[Payment]) -> None:
+        # services.sync_payment locks the payment only to apply DOKU's answer: a lock
+        # held over the inquiry would stall the notification view meanwhile.
+        run_each(self, request, queryset.order_by("pk"), status_check(
+            services.sync_payment, (PaymentStatus.FAILED, PaymentStatus.REFUNDED)))
+
+
+def _refund(payment: Payment, *, reason: str, requested_by: Any) -> Outcome:
+    record = services.refund(payment, reason=reason, requested_by=requested_by)
+    if record.status == RefundStatus.SUCCEEDED:
+        return Outcome(f"refunded (refund {record.partner_refund_no}).")
+    if record.status == RefundStatus.FAILED:
+        return Outcome.failed("DOKU refused the refund: "
+                              f"{record.response_message or 'no reason given'}.")
+    # Not a failure: the refund may have gone through, and a second one must not.
+    return Outcome(f"refund {record.partner_refund_no} sent, but DOKU's answer never came; "
+                   "run “Check status” on the refund later, do not refund again.",
+                   messages.WARNING)
