@@ -8,14 +8,19 @@ its documented ``code``.
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
 from rest_framework.exceptions import APIException
 
 from ..returns import DEVICE_ID_HEADER, CustomerContextRefused, customer_context
-from ..snap.types import CustomerContext
 from .errors import DeviceIdInvalid, DeviceIdRequired, IPv4Required
 
 __all__ = ["DEVICE_ID_HEADER", "api_customer_context", "customer_context"]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 _API_ERRORS: dict[str, type[APIException]] = {
     "ipv4_required": IPv4Required,
@@ -24,17 +29,17 @@ _API_ERRORS: dict[str, type[APIException]] = {
 }
 
 
-def api_customer_context(
-    request: HttpRequest,
-    *,
-    stored_ip: str | None = None,
-    stored_device_id: str = "",
-    require_device_id: bool = False,
-) -> CustomerContext:
-    """:func:`~django_doku_allo.returns.customer_context`, refusing with an API error."""
-    try:
-        return customer_context(request, stored_ip=stored_ip,
-                                stored_device_id=stored_device_id,
-                                require_device_id=require_device_id)
-    except CustomerContextRefused as exc:
-        raise _API_ERRORS[exc.reason]() from exc
+def _as_api_errors(func: Callable[_P, _R]) -> Callable[_P, _R]:
+    # Wrapped rather than re-declared, so the API variant can never drift from
+    # the domain function's signature.
+    @functools.wraps(func)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return func(*args, **kwargs)
+        except CustomerContextRefused as exc:
+            raise _API_ERRORS[exc.reason]() from exc
+    return wrapper
+
+
+#: :func:`~django_doku_allo.returns.customer_context`, refusing with an API error.
+api_customer_context = _as_api_errors(customer_context)
