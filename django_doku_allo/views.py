@@ -1,13 +1,14 @@
-"""Where the customer's browser comes back from Allo Bank's pages."""
+"""Where the customer's browser comes back from Allo Bank's pages.
+
+The URLs that lead here are built in :mod:`django_doku_allo.returns`.
+"""
 
 from __future__ import annotations
 
 import logging
 
 from django.contrib import messages
-from django.core import signing
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
-from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 
@@ -16,42 +17,14 @@ from .conf import doku_settings
 from .exceptions import DokuAlloError, InvalidState
 from .models import BindingStatus, Payment, PaymentStatus
 
-__all__ = ["absolute_url", "binding_return_view", "payment_return_url", "payment_return_view"]
+# The URL helpers moved to returns; imported here too so that old imports of
+# them from this module keep working.
+from .returns import absolute_url, binding_return_url, payment_reference, payment_return_url
+
+__all__ = ["absolute_url", "binding_return_url", "binding_return_view", "payment_return_url",
+           "payment_return_view"]
 
 logger = logging.getLogger(__name__)
-
-_PAYMENT_SALT = "django_doku_allo.payment-return"
-
-
-def absolute_url(request: HttpRequest | None, path: str) -> str:
-    """``path`` on this site, absolute: from ``PUBLIC_BASE_URL`` or the request's host."""
-    base = doku_settings.PUBLIC_BASE_URL
-    if base:
-        return str(base).rstrip("/") + path
-    if request is None:
-        raise DokuAlloError("Set DOKU_ALLO['PUBLIC_BASE_URL'] to build return URLs without "
-                            "a request.")
-    return request.build_absolute_uri(path)
-
-
-def binding_return_url(request: HttpRequest | None, next_url: str = "") -> str:
-    url = absolute_url(request, reverse("doku_allo:binding-return"))
-    return f"{url}?{_next_query(next_url)}" if next_url else url
-
-
-def payment_return_url(request: HttpRequest | None, partner_reference_no: str, result: str,
-                       next_url: str = "") -> str:
-    """The successPaymentUrl / failedPaymentUrl for a payment: signed, so unguessable."""
-    token = signing.dumps(partner_reference_no, salt=_PAYMENT_SALT)
-    url = absolute_url(request, reverse("doku_allo:payment-return"))
-    suffix = f"&{_next_query(next_url)}" if next_url else ""
-    return f"{url}?payment={token}&result={result}{suffix}"
-
-
-def _next_query(next_url: str) -> str:
-    from urllib.parse import urlencode
-
-    return urlencode({"next": next_url})
 
 
 def _safe_redirect(request: HttpRequest, default: str) -> HttpResponseRedirect:
@@ -88,9 +61,8 @@ def binding_return_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 def payment_return_view(request: HttpRequest) -> HttpResponse:
     """successPaymentUrl / failedPaymentUrl: the redirect proves nothing, so ask DOKU."""
-    try:
-        reference = signing.loads(request.GET.get("payment", ""), salt=_PAYMENT_SALT)
-    except signing.BadSignature:
+    reference = payment_reference(request.GET.get("payment", ""))
+    if reference is None:
         return HttpResponseBadRequest("This payment link is not valid.",
                                       content_type="text/plain; charset=utf-8")
     payment = Payment.objects.filter(partner_reference_no=reference).first()

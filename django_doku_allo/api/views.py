@@ -28,9 +28,10 @@ from rest_framework.throttling import BaseThrottle
 from .. import services
 from ..conf import doku_settings
 from ..models import Binding, Payment, Refund
-from ..views import binding_return_url, payment_return_url
+from ..returns import binding_return_url, payment_return_url
 from . import permissions
-from .context import DEVICE_ID_HEADER, customer_context
+from .context import DEVICE_ID_HEADER
+from .context import api_customer_context as customer_context
 from .errors import IdempotencyKeyInvalid, exception_handler
 from .serializers import (
     BalanceSerializer,

@@ -14,6 +14,8 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from django_doku_allo.snap.strict_json import reject_constant
+
 from . import auth, codes, faults, idempotency
 from .codes import SERVICE_CODES, SnapError
 from .conf import SimulatorSettings, get_settings
@@ -63,14 +65,13 @@ class Reply:
         return snap_body(f"{self.status}{service}{self.case}", self.message, self.fields)
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(name)
-
-
 def parse_body(raw: bytes) -> dict[str, Any]:
     """The JSON object of a request body; anything else is ``400xx00``."""
+    # Only the NaN hook of snap.strict_json, not parse_json_object: the simulator
+    # has always let a repeated key's last value win, and keeps telling "not JSON"
+    # from "not an object" in its messages.
     try:
-        body = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        body = json.loads(raw.decode("utf-8"), parse_constant=reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise codes.bad_request("The body is not valid JSON") from None
     if not isinstance(body, dict):

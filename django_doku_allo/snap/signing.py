@@ -23,6 +23,8 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from .strict_json import reject_constant
+
 __all__ = [
     "EMPTY_BODY_SHA256",
     "JAKARTA",
@@ -104,14 +106,13 @@ def new_external_id() -> str:
 
 
 # --------------------------------------------------------------------------- the body
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"JSON constant {name} is not allowed in a SNAP body")
-
-
 def _parse_json_text(text: str | bytes) -> Any:
+    # Not strict_json.parse_json_object: minify takes any JSON value (a list too)
+    # and lets a repeated key's last value win, as it always has; only the NaN
+    # refusal is shared.
     if isinstance(text, bytes):
         text = text.decode("utf-8")
-    return json.loads(text, parse_constant=_reject_constant)
+    return json.loads(text, parse_constant=reject_constant)
 
 
 def minify(body: JsonBody) -> str:

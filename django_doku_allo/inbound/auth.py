@@ -1,0 +1,144 @@
+"""Authenticating DOKU when it calls us: its token request, our token, its notification.
+
+DOKU first asks the merchant for a B2B token, signing ``clientId|X-TIMESTAMP``
+with DOKU's private key; we answer with a short-lived RS256 JWT signed with the
+merchant's key. DOKU then sends the notification with that token as Bearer and a
+symmetric X-SIGNATURE over the notification path, the token, the body and the
+timestamp (spec section 6; reference 8.2 and 8.4). Each check can be switched off
+in settings, for the parts of this flow DOKU documents least.
+
+Each ``verify_*`` returns ``None`` for a genuine call, or the
+:class:`~django_doku_allo.snap.types.SnapAnswer` to refuse it with: the view
+sends it as is, so the response code is decided here, next to the check.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+import time
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+import jwt
+
+from ..conf import doku_settings, load_pem, merchant_private_key
+from ..snap.signing import (
+    load_public_key,
+    parse_snap_timestamp,
+    verify_asymmetric_request_signature,
+    verify_asymmetric_signature,
+    verify_symmetric_signature,
+)
+from ..snap.types import SnapAnswer
+
+__all__ = [
+    "issue_token",
+    "verify_notification",
+    "verify_token",
+    "verify_token_request",
+]
+
+
+def _timestamp_rejection(value: str | None, service: str) -> SnapAnswer | None:
+    if not value:
+        return SnapAnswer(400, f"400{service}02", "Invalid Mandatory Field X-TIMESTAMP")
+    try:
+        sent = parse_snap_timestamp(value)
+    except ValueError:
+        return SnapAnswer(400, f"400{service}01", "Invalid Field Format X-TIMESTAMP")
+    tolerance = float(doku_settings.NOTIFICATION_TIMESTAMP_TOLERANCE)
+    skew = abs((datetime.now(timezone.utc) - sent).total_seconds())
+    if skew > tolerance:
+        return SnapAnswer(401, f"401{service}00",
+                         "Unauthorized. X-TIMESTAMP outside the accepted window")
+    return None
+
+
+@functools.lru_cache(maxsize=8)
+def _public_key(pem: str) -> Any:
+    # Parsed once per key, not once per notification.
+    return load_public_key(pem)
+
+
+def _doku_public_key() -> Any | None:
+    pem = load_pem(doku_settings.DOKU_PUBLIC_KEY)
+    return _public_key(pem) if pem else None
+
+
+def verify_token_request(headers: Mapping[str, str]) -> SnapAnswer | None:
+    """Check DOKU's request for a B2B token from us; ``None`` when it is genuine."""
+    client_key = headers.get("X-CLIENT-KEY", "")
+    timestamp = headers.get("X-TIMESTAMP", "")
+    signature = headers.get("X-SIGNATURE", "")
+    if not secrets.compare_digest(client_key.encode(), str(doku_settings.CLIENT_ID).encode()):
+        return SnapAnswer(401, "4017300", "Unauthorized. Unknown client")
+    rejection = _timestamp_rejection(timestamp, "73")
+    if rejection is not None:
+        return rejection
+    public_key = _doku_public_key()
+    if public_key is None or not verify_asymmetric_signature(public_key, client_key, timestamp,
+                                                             signature):
+        return SnapAnswer(401, "4017300", "Unauthorized. Invalid Signature")
+    return None
+
+
+def issue_token() -> tuple[str, int]:
+    """A new token for DOKU's notifications: (JWT, lifetime in seconds)."""
+    lifetime = int(doku_settings.NOTIFICATION_TOKEN_LIFETIME)
+    now = int(time.time())
+    claims = {
+        "iss": doku_settings.NOTIFICATION_TOKEN_ISSUER,
+        "clientId": doku_settings.CLIENT_ID,
+        "iat": now,
+        "exp": now + lifetime,
+        "jti": secrets.token_urlsafe(12),
+    }
+    return jwt.encode(claims, merchant_private_key(), algorithm="RS256"), lifetime
+
+
+def verify_token(token: str) -> bool:
+    """True when ``token`` is a JWT we issued, unexpired, for our client id."""
+    try:
+        key = merchant_private_key().public_key()
+        claims = jwt.decode(token, key, algorithms=["RS256"],
+                            issuer=doku_settings.NOTIFICATION_TOKEN_ISSUER,
+                            options={"require": ["exp", "iss"]})
+    except (jwt.PyJWTError, ValueError, TypeError):
+        return False
+    return claims.get("clientId") == doku_settings.CLIENT_ID
+
+
+def _bearer(value: str | None) -> str:
+    if not value:
+        return ""
+    return value[7:].strip() if value[:7].lower() == "bearer " else value.strip()
+
+
+def verify_notification(headers: Mapping[str, str], path: str, body: bytes) -> SnapAnswer | None:
+    """Check a notification's partner id, timestamp, bearer token and signature."""
+    s = doku_settings
+    partner_id = headers.get("X-PARTNER-ID", "")
+    if partner_id and partner_id != s.CLIENT_ID:
+        return SnapAnswer(401, "4015600", "Unauthorized. Unknown X-PARTNER-ID")
+    timestamp = headers.get("X-TIMESTAMP", "")
+    rejection = _timestamp_rejection(timestamp, "56")
+    if rejection is not None:
+        return rejection
+    token = _bearer(headers.get("Authorization"))
+    if s.NOTIFICATION_VERIFY_TOKEN and not verify_token(token):
+        return SnapAnswer(401, "4015601", "Invalid Token (B2B)")
+    if s.NOTIFICATION_VERIFY_SIGNATURE:
+        signature = headers.get("X-SIGNATURE", "")
+        valid = any(
+            verify_symmetric_signature(secret, "POST", path, token, body, timestamp, signature)
+            for secret in s.client_secrets
+        )
+        if not valid and s.NOTIFICATION_ACCEPT_ASYMMETRIC_SIGNATURE:
+            public_key = _doku_public_key()
+            valid = public_key is not None and verify_asymmetric_request_signature(
+                public_key, "POST", path, body, timestamp, signature)
+        if not valid:
+            return SnapAnswer(401, "4015600", "Unauthorized. Invalid Signature")
+    return None
