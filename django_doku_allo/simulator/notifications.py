@@ -32,6 +32,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from django_doku_allo.snap.channels import ALLO
+from django_doku_allo.snap.codes import B2B_TOKEN_SUCCESS
 from django_doku_allo.snap.signing import (
     asymmetric_signature,
     minify,
@@ -44,7 +46,7 @@ from . import faults, worker
 from .codes import TRANSACTION_STATUS_DESC
 from .conf import SimulatorSettings, get_settings
 from .models import Notification, NotificationAttempt, Payment
-from .validation import ALLO_CHANNEL, money
+from .validation import money
 
 __all__ = [
     "build_body",
@@ -70,7 +72,7 @@ def build_body(payment: Payment, status: str) -> dict[str, Any]:
         "transactionStatusDesc": TRANSACTION_STATUS_DESC[status],
         "amount": money(payment.amount),
         "additionalInfo": {
-            "channelId": ALLO_CHANNEL,
+            "channelId": ALLO.channel,
             "acquirerId": "ALLO_BANK",
             "custIdMerchant": payment.binding.cust_id_merchant,
             "accountType": "DIRECT_DEBIT",
@@ -138,8 +140,9 @@ def _merchant_token(conf: SimulatorSettings, url: str, outcome: _Outcome) -> str
     except ValueError:
         answer = None
     token = answer.get("accessToken") if isinstance(answer, dict) else None
-    code = answer.get("responseCode", "2007300") if isinstance(answer, dict) else None
-    if response.status_code != 200 or not isinstance(token, str) or not token or code != "2007300":
+    code = answer.get("responseCode", B2B_TOKEN_SUCCESS) if isinstance(answer, dict) else None
+    if (response.status_code != 200 or not isinstance(token, str) or not token
+            or code != B2B_TOKEN_SUCCESS):
         outcome.snippet = response.text[:SNIPPET_LENGTH]
         outcome.error = f"merchant token request refused (HTTP {response.status_code})"
         return None

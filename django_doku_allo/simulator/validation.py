@@ -12,12 +12,12 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
+from django_doku_allo.snap.channels import ALLO
 from django_doku_allo.snap.signing import minify
 
 from . import codes
 
 __all__ = [
-    "ALLO_CHANNEL",
     "fingerprint",
     "money",
     "optional_str",
@@ -29,7 +29,6 @@ __all__ = [
     "require_url",
 ]
 
-ALLO_CHANNEL = "DIRECT_DEBIT_ALLO_SNAP"
 _AMOUNT_RE = re.compile(r"^\d{1,16}\.\d{2}$")
 _SCHEME_RE = re.compile(r"^[a-z][a-z0-9+.-]*$")
 #: Schemes a browser would execute or read locally instead of navigating to a merchant page.
@@ -108,7 +107,7 @@ def require_channel(body: dict[str, Any]) -> dict[str, Any]:
     """``additionalInfo`` with ``channel`` = ``DIRECT_DEBIT_ALLO_SNAP``; return additionalInfo."""
     info = require_object(body, "additionalInfo")
     channel = require_str(info, "additionalInfo.channel")
-    if channel != ALLO_CHANNEL:
+    if channel != ALLO.channel:
         raise codes.invalid_format("additionalInfo.channel")
     return info
 

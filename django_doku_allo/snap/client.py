@@ -19,7 +19,8 @@ from typing import Any, TypeVar
 
 import requests
 
-from .codes import Outcome, ServiceCode
+from .channels import ChannelProfile
+from .codes import B2B_TOKEN_UNAUTHORIZED, Outcome, ServiceCode
 from .config import SnapConfig
 from .errors import (
     ConnectFailedError,
@@ -30,11 +31,7 @@ from .errors import (
     RetryableError,
     SnapError,
 )
-from .signing import asymmetric_signature, minify, new_external_id, snap_timestamp
-from .signing import symmetric_signature as sign_symmetric
-from .tokens import B2BTokenProvider, MemoryTokenStore, TokenStore, expiry_from_seconds
-from .transport import ConnectFailed, DeadlineExceeded, HttpReply, Transport, TransportFailed
-from .types import (
+from .messages import (
     AccessToken,
     AccountBindingRequest,
     AccountBindingResponse,
@@ -50,6 +47,10 @@ from .types import (
     RefundResponse,
     SnapResponse,
 )
+from .signing import asymmetric_signature, minify, new_external_id, snap_timestamp
+from .signing import symmetric_signature as sign_symmetric
+from .tokens import B2BTokenProvider, MemoryTokenStore, TokenStore, expiry_from_seconds
+from .transport import ConnectFailed, DeadlineExceeded, HttpReply, Transport, TransportFailed
 
 __all__ = ["AlloClient"]
 
@@ -60,21 +61,18 @@ _R = TypeVar("_R")
 #: X-EXTERNAL-ID: "Numeric String", SNAP String(36).
 _EXTERNAL_ID_RE = re.compile(r"[0-9]{1,36}")
 
-#: What to do next, for the codes a merchant meets most.
+#: What to do next after codes that mean the same on every channel; each channel's own
+#: refusals (balance, limits, bindings) have their hints in its profile.
 _HINTS: dict[str, str] = {
-    "4017300": "Check DOKU_ALLO CLIENT_ID, that the public key uploaded to DOKU matches "
-               "PRIVATE_KEY, and this server's clock.",
-    "4017400": "The customer's Allo Bank binding is no longer valid; ask them to link the "
-               "account again.",
-    "4035414": "The customer's Allo Bank balance is too low; ask them to top up.",
-    "4035402": "The amount exceeds the customer's transaction limit.",
-    "4045413": "Allo Bank refunds must be for the full paid amount.",
+    B2B_TOKEN_UNAUTHORIZED: "Check DOKU_ALLO CLIENT_ID, that the public key uploaded to DOKU "
+                            "matches PRIVATE_KEY, and this server's clock.",
 }
 
 
-def _hint(code: str | None, outcome: Outcome) -> str:
-    if code and code in _HINTS:
-        return _HINTS[code]
+def _hint(code: str | None, outcome: Outcome, profile: ChannelProfile) -> str:
+    specific = profile.hint(code) or (_HINTS.get(code) if code else None)
+    if specific:
+        return specific
     if code and code.startswith("401") and code.endswith("00"):
         return "DOKU rejected the signature: check CLIENT_SECRET, the clock and the path."
     return {
@@ -86,7 +84,10 @@ def _hint(code: str | None, outcome: Outcome) -> str:
 
 
 class AlloClient:
-    """Talks to DOKU's SNAP API for Allo Bank. Thread-safe; share one per process."""
+    """Talks to DOKU's SNAP API for one channel (``config.profile``, Allo Bank by default).
+
+    Thread-safe; share one per process.
+    """
 
     def __init__(
         self,
@@ -175,9 +176,10 @@ class AlloClient:
         external_id: str | None = None,
     ) -> AccountBindingResponse:
         """Register an account binding; the customer finishes it at ``redirect_url``."""
-        if not customer.device_id:
-            raise InvalidRequestError("Allo Bank binding requires the customer's device id "
-                                      "(X-DEVICE-ID)", field="device_id")
+        profile = self.config.profile
+        if profile.binding_requires_device_id and not customer.device_id:
+            raise InvalidRequestError(f"{profile.display_name} binding requires the customer's "
+                                      "device id (X-DEVICE-ID)", field="device_id")
         return AccountBindingResponse.from_response(self.call(
             "account_binding", request.to_body(self.config.channel), customer=customer,
             external_id=external_id, write=True))
@@ -313,7 +315,7 @@ class AlloClient:
                 error = OutcomeUnknownError if write else RetryableError
                 raise error(
                     f"DOKU did not answer {operation} completely ({exc}). "
-                    + _hint(None, error.outcome),
+                    + _hint(None, error.outcome, self.config.profile),
                     operation=operation, external_id=external_id) from exc
             response = self._parse(operation, reply, external_id=external_id, write=write)
             self._log(operation, external_id, response, None, started, attempt)
@@ -330,7 +332,7 @@ class AlloClient:
             error = OutcomeUnknownError if write else RetryableError
             raise error(
                 f"DOKU answered {operation} with HTTP {reply.status} and no SNAP response "
-                f"code. " + _hint(None, error.outcome),
+                f"code. " + _hint(None, error.outcome, self.config.profile),
                 operation=operation, external_id=external_id, http_status=reply.status)
         return SnapResponse.from_json(reply.status, data)
 
@@ -353,8 +355,8 @@ class AlloClient:
             or (parsed.service == ServiceCode.B2B2C_TOKEN.value and parsed.http_status == 401)
         ):
             error_class = InvalidCustomerTokenError
-        raise error_class(summary + _hint(code, outcome), operation=operation,
-                          external_id=external_id, response=response)
+        raise error_class(summary + _hint(code, outcome, self.config.profile),
+                          operation=operation, external_id=external_id, response=response)
 
     def _log(self, operation: str, external_id: str | None, response: SnapResponse | None,
              failure: str | None, started: float, attempt: int) -> None:

@@ -11,10 +11,28 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+from typing import Final
 
 __all__ = [
+    "B2B2C_TOKEN_UNAUTHORIZED",
+    "B2B_TOKEN_BAD_REQUEST",
+    "B2B_TOKEN_INVALID_FIELD_FORMAT",
+    "B2B_TOKEN_SUCCESS",
+    "B2B_TOKEN_UNAUTHORIZED",
     "INVALID_B2B_TOKEN_CASES",
     "INVALID_CUSTOMER_TOKEN_CASES",
+    "NOTIFICATION_BAD_REQUEST",
+    "NOTIFICATION_INTERNAL_ERROR",
+    "NOTIFICATION_INVALID_AMOUNT",
+    "NOTIFICATION_INVALID_FIELD_FORMAT",
+    "NOTIFICATION_INVALID_TOKEN",
+    "NOTIFICATION_PROCESSED",
+    "NOTIFICATION_TRANSACTION_NOT_FOUND",
+    "NOTIFICATION_UNAUTHORIZED",
+    "PAYMENT_EXCEEDS_TRANSACTION_LIMIT",
+    "PAYMENT_INSUFFICIENT_FUNDS",
+    "PAYMENT_INVALID_AMOUNT",
+    "REFUND_SUCCESS",
     "Outcome",
     "ResponseCode",
     "ServiceCode",
@@ -47,6 +65,38 @@ WRITE_SERVICES = frozenset({
     ServiceCode.PAYMENT.value,
     ServiceCode.REFUND.value,
 })
+
+# ------------------------------------------------------------------- named codes
+# Every full responseCode the package sends or branches on, named once, so a
+# typo in a 7-digit literal cannot silently become a different answer.
+# Codes built from parts (the simulator's status + service + case) stay built.
+
+# Notification (56): what we answer DOKU's payment notification with.
+NOTIFICATION_PROCESSED: Final = "2005600"
+NOTIFICATION_BAD_REQUEST: Final = "4005600"
+NOTIFICATION_INVALID_FIELD_FORMAT: Final = "4005601"
+NOTIFICATION_UNAUTHORIZED: Final = "4015600"
+NOTIFICATION_INVALID_TOKEN: Final = "4015601"
+NOTIFICATION_TRANSACTION_NOT_FOUND: Final = "4045601"
+NOTIFICATION_INVALID_AMOUNT: Final = "4045613"
+NOTIFICATION_INTERNAL_ERROR: Final = "5005601"
+
+# B2B token (73): DOKU's answers to us, and ours to DOKU at our token endpoint.
+B2B_TOKEN_SUCCESS: Final = "2007300"
+B2B_TOKEN_BAD_REQUEST: Final = "4007300"
+B2B_TOKEN_INVALID_FIELD_FORMAT: Final = "4007301"
+B2B_TOKEN_UNAUTHORIZED: Final = "4017300"
+
+# B2B2C token (74): the customer's binding no longer yields a token.
+B2B2C_TOKEN_UNAUTHORIZED: Final = "4017400"
+
+# Payment (54): refusals a merchant meets most (each has a hint in the channel profile).
+PAYMENT_EXCEEDS_TRANSACTION_LIMIT: Final = "4035402"
+PAYMENT_INSUFFICIENT_FUNDS: Final = "4035414"
+PAYMENT_INVALID_AMOUNT: Final = "4045413"
+
+# Refund (58).
+REFUND_SUCCESS: Final = "2005800"
 
 #: 401 case codes meaning the B2B token is no longer good: refresh once and retry.
 INVALID_B2B_TOKEN_CASES = frozenset({"01", "03"})

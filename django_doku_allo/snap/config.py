@@ -1,13 +1,16 @@
-"""Explicit configuration of the SNAP client: hosts, paths, credentials, timeouts."""
+"""Explicit configuration of the SNAP client: hosts, paths, credentials, timeouts, channel."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from .channels import ALLO, ChannelProfile
 from .errors import ConfigurationError
+from .paths import Paths
 from .signing import load_private_key
 
 __all__ = [
@@ -22,54 +25,14 @@ __all__ = [
 SANDBOX_BASE_URL = "https://api-sandbox.doku.com"
 PRODUCTION_BASE_URL = "https://api.doku.com"
 
-#: ``additionalInfo.channel`` of every Allo Bank direct debit call.
-ALLO_CHANNEL = "DIRECT_DEBIT_ALLO_SNAP"
+#: ``additionalInfo.channel`` of every Allo Bank direct debit call. Kept for the callers
+#: that import it from here; the channel id's home is :data:`.channels.ALLO`.
+ALLO_CHANNEL = ALLO.channel
 
 
-@dataclass(frozen=True)
-class Paths:
-    """Request path of each operation, without host. The signed path is base path + this."""
-
-    b2b_token: str = "/authorization/v1/access-token/b2b"
-    b2b2c_token: str = "/authorization/v1/access-token/b2b2c"
-    account_binding: str = "/direct-debit/core/v1/registration-account-binding"
-    balance_inquiry: str = "/direct-debit/core/v1/balance-inquiry"
-    payment: str = "/direct-debit/core/v1/debit/payment-host-to-host"
-    refund: str = "/direct-debit/core/v1/debit/refund"
-    check_status: str = "/orders/v1.0/debit/status"
-    account_unbinding: str = "/direct-debit/core/v1/registration-account-unbinding"
-
-    @classmethod
-    def names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(cls))
-
-    def with_overrides(self, overrides: dict[str, str]) -> Paths:
-        unknown = set(overrides) - set(self.names())
-        if unknown:
-            raise ConfigurationError(
-                f"Unknown operation(s) in DOKU_ALLO['PATHS']: {', '.join(sorted(unknown))}. "
-                f"Known: {', '.join(self.names())}."
-            )
-        for name, value in overrides.items():
-            if not isinstance(value, str) or not value.startswith("/"):
-                raise ConfigurationError(
-                    f"DOKU_ALLO['PATHS'][{name!r}] must be a path starting with '/', "
-                    f"got {value!r}.")
-        return replace(self, **overrides)
-
-
-#: ``current``: the paths of DOKU's current guide and SDKs. ``archive``: the seed's
-#: ``/direct-debit/merchant/allo/v1.0/...`` paths from DOKU's archived Allobank page.
-PATH_PRESETS: dict[str, Paths] = {
-    "current": Paths(),
-    "archive": Paths(
-        account_binding="/direct-debit/merchant/allo/v1.0/registration-account-binding",
-        balance_inquiry="/direct-debit/merchant/allo/v1.0/balance-inquiry",
-        payment="/direct-debit/merchant/allo/v1.0/payment-host-to-host",
-        refund="/direct-debit/merchant/allo/v1.0/debit/refund",
-        account_unbinding="/direct-debit/allo/v1.0/registration-account-unbinding",
-    ),
-}
+#: DOKU_ALLO['PATH_PRESET'] name -> paths, from the Allo profile: ``current`` (DOKU's
+#: current guide and SDKs) and ``archive`` (DOKU's archived Allobank page).
+PATH_PRESETS: Mapping[str, Paths] = ALLO.path_presets
 
 
 @dataclass(frozen=True)
@@ -89,7 +52,8 @@ class SnapConfig:
     connect_retries: int = 2
     connect_retry_backoff: float = 0.2
     channel_id: str = "H2H"
-    channel: str = ALLO_CHANNEL
+    #: The direct debit channel: its id, field rules, device rules and hints.
+    profile: ChannelProfile = ALLO
     #: ``serviceCode`` of a status inquiry: DOKU's SDKs send "55", SNAP says "54".
     status_service_code: str = "55"
     #: Refresh the B2B token this many seconds before DOKU says it expires.
@@ -125,6 +89,11 @@ class SnapConfig:
         if self.token_refresh_margin < 0 or self.token_lock_timeout <= 0:
             raise ConfigurationError("token_refresh_margin must not be negative and "
                                      "token_lock_timeout must be positive")
+
+    @property
+    def channel(self) -> str:
+        """``additionalInfo.channel`` of every call: the profile's channel id."""
+        return self.profile.channel
 
     @property
     def base_path(self) -> str:

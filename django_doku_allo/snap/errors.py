@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .codes import Outcome, ResponseCode
 
 if TYPE_CHECKING:
-    from .types import SnapResponse
+    from .messages import SnapResponse
 
 __all__ = [
     "ConfigurationError",

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from .errors import RetryableError
-from .types import AccessToken
+from .messages import AccessToken
 
 __all__ = ["B2BTokenProvider", "MemoryTokenStore", "TokenStore"]
 

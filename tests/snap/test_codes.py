@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from django_doku_allo.snap import codes as codes_module
 from django_doku_allo.snap.codes import Outcome, ResponseCode, TransactionStatus, classify
 
 S, P, D, R, U = (Outcome.SUCCESS, Outcome.PENDING, Outcome.DECLINED, Outcome.RETRYABLE,
@@ -163,3 +164,20 @@ def _code(raw: str) -> ResponseCode:
     code = ResponseCode.parse(raw)
     assert code is not None
     return code
+
+
+NAMED_CODES = {name: getattr(codes_module, name) for name in codes_module.__all__
+               if name.isupper() and isinstance(getattr(codes_module, name), str)}
+SERVICE_OF_PREFIX = {"NOTIFICATION": "56", "B2B_TOKEN": "73", "B2B2C_TOKEN": "74",
+                     "PAYMENT": "54", "REFUND": "58"}
+
+
+@pytest.mark.parametrize(("name", "raw"), sorted(NAMED_CODES.items()))
+def test_every_named_code_is_a_code_of_the_service_its_name_says(name: str, raw: str) -> None:
+    code = _code(raw)
+    [prefix] = [p for p in SERVICE_OF_PREFIX if name.startswith(p + "_")]
+    assert code.service == SERVICE_OF_PREFIX[prefix]
+
+
+def test_named_codes_are_distinct() -> None:
+    assert len(set(NAMED_CODES.values())) == len(NAMED_CODES) >= 17

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django_doku_allo.snap.codes import REFUND_SUCCESS
 from django_doku_allo.snap.signing import snap_timestamp
 
 from .. import ledger
@@ -80,6 +81,7 @@ def refund(call: Call) -> Reply:
     ledger.refund_payment(
         payment, refund_no=refund_no, partner_refund_no=partner_refund_no, amount=amount,
         reason=reason, fingerprint=key,
-        response_body={"responseCode": "2005800", "responseMessage": "Successful", **fields},
+        response_body={"responseCode": REFUND_SUCCESS, "responseMessage": "Successful",
+                       **fields},
     )
     return Reply(fields)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django_doku_allo.snap.channels import ALLO
 from django_doku_allo.snap.signing import snap_timestamp
 
 from .. import codes
 from ..codes import TRANSACTION_STATUS_DESC, SnapError
 from ..models import Payment
 from ..pipeline import Call, Reply
-from ..validation import ALLO_CHANNEL, money, optional_str, require_channel, require_str
+from ..validation import money, optional_str, require_channel, require_str
 
 __all__ = ["check_status"]
 
@@ -60,6 +61,6 @@ def check_status(call: Call) -> Reply:
             }
             for r in payment.refunds.order_by("created_at", "pk")
         ],
-        "additionalInfo": {"deviceId": payment.device_id or None, "channel": ALLO_CHANNEL,
+        "additionalInfo": {"deviceId": payment.device_id or None, "channel": ALLO.channel,
                            "acquirer": "ALLO_BANK"},
     })
