@@ -92,7 +92,7 @@ class Bench:
 
         from benchmarks.settings import public_pem
         from django_doku_allo.conf import get_client
-        from django_doku_allo.snap.types import CustomerContext
+        from django_doku_allo.snap.messages import CustomerContext
 
         self.server = server
         self.control_session = requests.Session()
@@ -120,7 +120,7 @@ class Bench:
         return dict(response.json())
 
     def _bind_ours(self) -> tuple[str, str]:
-        from django_doku_allo.snap.types import AccountBindingRequest
+        from django_doku_allo.snap.messages import AccountBindingRequest
 
         response = self.client.bind_account(AccountBindingRequest(
             phone_no=OURS_PHONE, cust_id_merchant="bench-ours",
@@ -163,7 +163,7 @@ class Bench:
 
     # ------------------------------------------------------------------ the operations
     def _ours_pay(self, ref: str, customer_token: str) -> Any:
-        from django_doku_allo.snap.types import LineItem, PaymentRequest
+        from django_doku_allo.snap.messages import LineItem, PaymentRequest
 
         return self.client.pay(PaymentRequest(
             partner_reference_no=ref, amount=Decimal(AMOUNT), remarks="Benchmark order",
@@ -195,7 +195,7 @@ class Bench:
 
     def operation(self, operation: str, variant: str) -> Callable[[], Any]:
         """A zero-argument callable doing one ``operation`` the ``variant`` way (timed)."""
-        from django_doku_allo.snap.types import CheckStatusRequest, RefundRequest
+        from django_doku_allo.snap.messages import CheckStatusRequest, RefundRequest
 
         m = self.sdk
         if operation == "token":

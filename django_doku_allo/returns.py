@@ -25,7 +25,7 @@ from django.urls import reverse
 
 from .conf import doku_settings
 from .exceptions import DokuAlloError, InvalidRequestError
-from .snap.types import CustomerContext
+from .snap.messages import CustomerContext
 
 __all__ = [
     "DEVICE_ID_HEADER",

@@ -31,7 +31,7 @@ from . import notification_auth
 from .conf import doku_settings
 from .models import Payment
 from .snap.signing import minify, new_external_id, snap_timestamp, symmetric_signature
-from .snap.types import format_amount
+from .snap.messages import format_amount
 
 __all__ = [
     "doku_simulator",

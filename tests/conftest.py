@@ -151,7 +151,7 @@ def _no_secret_in_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     from django_doku_allo import notification_auth
     from django_doku_allo.snap.client import AlloClient
-    from django_doku_allo.snap.types import AccountBindingResponse, B2B2CToken
+    from django_doku_allo.snap.messages import AccountBindingResponse, B2B2CToken
     from tests.settings import CLIENT_SECRET
 
     secrets_seen: set[str] = {CLIENT_SECRET}

@@ -12,7 +12,7 @@ from django_doku_allo import services
 from django_doku_allo.models import Binding, Payment
 from django_doku_allo.simulator import customer as sim_customer
 from django_doku_allo.simulator.notifications import deliver_due_notifications
-from django_doku_allo.snap.types import CustomerContext
+from django_doku_allo.snap.messages import CustomerContext
 
 CUSTOMER = CustomerContext(ip_address="10.20.30.40", device_id="pixel7")
 HAPPY_PHONE = "6281100000001"

@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import Binding, BindingStatus, Payment, Refund
-from ..snap.types import AccountBalance, BalanceInquiryResponse, Money
+from ..snap.messages import AccountBalance, BalanceInquiryResponse, Money
 
 __all__ = [
     "AmountField",

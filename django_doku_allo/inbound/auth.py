@@ -31,7 +31,8 @@ from ..snap.signing import (
     verify_asymmetric_signature,
     verify_symmetric_signature,
 )
-from ..snap.types import SnapAnswer
+from ..snap import codes
+from ..snap.messages import SnapAnswer
 
 __all__ = [
     "issue_token",
@@ -73,14 +74,14 @@ def verify_token_request(headers: Mapping[str, str]) -> SnapAnswer | None:
     timestamp = headers.get("X-TIMESTAMP", "")
     signature = headers.get("X-SIGNATURE", "")
     if not secrets.compare_digest(client_key.encode(), str(doku_settings.CLIENT_ID).encode()):
-        return SnapAnswer(401, "4017300", "Unauthorized. Unknown client")
+        return SnapAnswer(401, codes.B2B_TOKEN_UNAUTHORIZED, "Unauthorized. Unknown client")
     rejection = _timestamp_rejection(timestamp, "73")
     if rejection is not None:
         return rejection
     public_key = _doku_public_key()
     if public_key is None or not verify_asymmetric_signature(public_key, client_key, timestamp,
                                                              signature):
-        return SnapAnswer(401, "4017300", "Unauthorized. Invalid Signature")
+        return SnapAnswer(401, codes.B2B_TOKEN_UNAUTHORIZED, "Unauthorized. Invalid Signature")
     return None
 
 
@@ -121,14 +122,14 @@ def verify_notification(headers: Mapping[str, str], path: str, body: bytes) -> S
     s = doku_settings
     partner_id = headers.get("X-PARTNER-ID", "")
     if partner_id and partner_id != s.CLIENT_ID:
-        return SnapAnswer(401, "4015600", "Unauthorized. Unknown X-PARTNER-ID")
+        return SnapAnswer(401, codes.NOTIFICATION_UNAUTHORIZED, "Unauthorized. Unknown X-PARTNER-ID")
     timestamp = headers.get("X-TIMESTAMP", "")
     rejection = _timestamp_rejection(timestamp, "56")
     if rejection is not None:
         return rejection
     token = _bearer(headers.get("Authorization"))
     if s.NOTIFICATION_VERIFY_TOKEN and not verify_token(token):
-        return SnapAnswer(401, "4015601", "Invalid Token (B2B)")
+        return SnapAnswer(401, codes.NOTIFICATION_INVALID_TOKEN, "Invalid Token (B2B)")
     if s.NOTIFICATION_VERIFY_SIGNATURE:
         signature = headers.get("X-SIGNATURE", "")
         valid = any(
@@ -140,5 +141,5 @@ def verify_notification(headers: Mapping[str, str], path: str, body: bytes) -> S
             valid = public_key is not None and verify_asymmetric_request_signature(
                 public_key, "POST", path, body, timestamp, signature)
         if not valid:
-            return SnapAnswer(401, "4015600", "Unauthorized. Invalid Signature")
+            return SnapAnswer(401, codes.NOTIFICATION_UNAUTHORIZED, "Unauthorized. Invalid Signature")
     return None

@@ -29,7 +29,8 @@ from .. import services
 from ..conf import doku_settings
 from ..models import Notification
 from ..snap.signing import snap_timestamp
-from ..snap.types import SnapAnswer
+from ..snap import codes
+from ..snap.messages import SnapAnswer
 
 # Modules, not their functions: tests and the suite-wide secret guard patch
 # ``auth.issue_token`` and ``services.process_*``, and must reach these calls.
@@ -39,8 +40,8 @@ __all__ = ["notification_view", "token_view"]
 
 logger = logging.getLogger(__name__)
 
-_TOO_LARGE = SnapAnswer(400, "4005600", "Bad Request. Body too large")
-_NOT_AN_OBJECT = SnapAnswer(400, "4005600", "Bad Request. Body is not a JSON object")
+_TOO_LARGE = SnapAnswer(400, codes.NOTIFICATION_BAD_REQUEST, "Bad Request. Body too large")
+_NOT_AN_OBJECT = SnapAnswer(400, codes.NOTIFICATION_BAD_REQUEST, "Bad Request. Body is not a JSON object")
 
 
 def _snap_response(body: dict[str, Any], status: int) -> JsonResponse:
@@ -64,12 +65,12 @@ def token_view(request: HttpRequest) -> JsonResponse:
         return _answer(refusal)
     body = parsing.parse_object(parsing.read_capped(request))
     if body is None:
-        return _answer(SnapAnswer(400, "4007300", "Bad Request"))
+        return _answer(SnapAnswer(400, codes.B2B_TOKEN_BAD_REQUEST, "Bad Request"))
     if str(body.get("grantType", "")).lower() != "client_credentials":
-        return _answer(SnapAnswer(400, "4007301", "Invalid Field Format grantType"))
+        return _answer(SnapAnswer(400, codes.B2B_TOKEN_INVALID_FIELD_FORMAT, "Invalid Field Format grantType"))
     token, lifetime = auth.issue_token()
     response = _snap_response({
-        "responseCode": "2007300", "responseMessage": "Successful", "accessToken": token,
+        "responseCode": codes.B2B_TOKEN_SUCCESS, "responseMessage": "Successful", "accessToken": token,
         "tokenType": "Bearer", "expiresIn": lifetime, "additionalInfo": {},
     }, 200)
     response["X-CLIENT-KEY"] = doku_settings.CLIENT_ID

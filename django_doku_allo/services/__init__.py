@@ -20,7 +20,7 @@ by resending.
 
 from __future__ import annotations
 
-from ..snap.types import SnapAnswer
+from ..snap.messages import SnapAnswer
 from .bindings import (
     BindingStart,
     balance_inquiry,

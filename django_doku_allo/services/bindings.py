@@ -22,15 +22,15 @@ from ..exceptions import (
     DeclinedError,
     DokuAlloError,
     InvalidCustomerTokenError,
-    InvalidRequestError,
     InvalidState,
     OutcomeUnknownError,
     RetryableError,
     SnapError,
 )
 from ..models import Binding, BindingStatus
+from ..snap.channels import ALLO
 from ..snap.signing import new_external_id
-from ..snap.types import AccountBindingRequest, BalanceInquiryResponse, CustomerContext
+from ..snap.messages import AccountBindingRequest, BalanceInquiryResponse, CustomerContext
 from . import customer_tokens
 from ._rows import digest, lock, move, move_if_allowed, record_response, send_after_commit
 
@@ -75,9 +75,7 @@ def begin_binding(
     is stored when an input is malformed, and the SNAP error when DOKU refuses
     (the binding is then saved as failed).
     """
-    if not customer.device_id:
-        raise InvalidRequestError("Allo Bank binding requires the customer's device id "
-                                  "(X-DEVICE-ID).", field="device_id")
+    ALLO.check_binding_customer(customer.device_id)
     state = secrets.token_urlsafe(32)
     separator = "&" if "?" in return_url else "?"
     request = AccountBindingRequest(

@@ -18,7 +18,7 @@ from django.utils import timezone
 from ..conf import doku_settings, get_client
 from ..exceptions import BindingNotActive, DeclinedError, InvalidCustomerTokenError
 from ..models import Binding
-from ..snap.types import B2B2CToken
+from ..snap.messages import B2B2CToken
 from . import bindings
 from ._rows import lock
 

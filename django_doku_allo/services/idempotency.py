@@ -18,7 +18,7 @@ from ..exceptions import (
     OrderHasLivePayment,
 )
 from ..models import LIVE_PAYMENT_STATUSES, Payment
-from ..snap.types import format_amount
+from ..snap.messages import format_amount
 from . import payments
 
 __all__ = ["idempotency_fingerprint", "pay_idempotently"]

@@ -21,7 +21,8 @@ from ..exceptions import InvalidNotification
 from ..models import Notification, Payment
 from ..snap.codes import TransactionStatus
 from ..snap.strict_json import MalformedJson, parse_json_object
-from ..snap.types import SnapAnswer
+from ..snap import codes
+from ..snap.messages import SnapAnswer
 from . import payments
 from ._rows import lock, send_after_commit
 
@@ -35,10 +36,10 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-PROCESSED = SnapAnswer(200, "2005600", "Request has been processed successfully")
+PROCESSED = SnapAnswer(200, codes.NOTIFICATION_PROCESSED, "Request has been processed successfully")
 #: Answer to a delivery whose processing raised: DOKU retries, staff can reprocess.
-PROCESSING_ERROR = SnapAnswer(500, "5005601", "Internal Server Error")
-_NOT_FOUND = SnapAnswer(404, "4045601", "Transaction Not Found")
+PROCESSING_ERROR = SnapAnswer(500, codes.NOTIFICATION_INTERNAL_ERROR, "Internal Server Error")
+_NOT_FOUND = SnapAnswer(404, codes.NOTIFICATION_TRANSACTION_NOT_FOUND, "Transaction Not Found")
 
 
 def _stored_body(notification: Notification) -> dict[str, Any]:
@@ -90,12 +91,12 @@ def process_notification(notification: Notification,
             amount_matches = False
         if not amount_matches:
             return _flag(notification, "amount does not match the payment",
-                         SnapAnswer(404, "4045613", "Invalid Amount"))
+                         SnapAnswer(404, codes.NOTIFICATION_INVALID_AMOUNT, "Invalid Amount"))
         try:
             status = TransactionStatus(data.get("latestTransactionStatus"))
         except ValueError:
             return _flag(notification, "unknown latestTransactionStatus",
-                         SnapAnswer(400, "4005601",
+                         SnapAnswer(400, codes.NOTIFICATION_INVALID_FIELD_FORMAT,
                                     "Invalid Field Format latestTransactionStatus"))
         before = payment.status
         payment = payments.apply_doku_status(

@@ -9,7 +9,6 @@ it; a succeeded payment becomes ``refunded``.
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -26,9 +25,10 @@ from ..exceptions import (
     SnapError,
 )
 from ..models import Binding, BindingStatus, Payment, PaymentStatus, Refund
+from ..snap.channels import ALLO
 from ..snap.codes import TransactionStatus
 from ..snap.signing import new_external_id
-from ..snap.types import (
+from ..snap.messages import (
     CheckStatusRequest,
     CheckStatusResponse,
     CustomerContext,
@@ -64,7 +64,8 @@ DOKU_TO_PAYMENT_STATUS: dict[TransactionStatus, PaymentStatus] = {
 
 
 def new_partner_reference_no() -> str:
-    return "ALLO" + secrets.token_hex(14).upper()
+    """A fresh, unguessable ``partnerReferenceNo`` in the channel's format."""
+    return ALLO.new_partner_reference_no()
 
 
 def pay(
@@ -94,9 +95,9 @@ def pay(
     """
     value = Decimal(format_amount(amount))
     partner_reference_no = partner_reference_no or new_partner_reference_no()
-    items = list(line_items) if line_items else [LineItem(name=description[:32], price=value)]
+    items = list(line_items) if line_items else [LineItem(name=description[:ALLO.line_item_name_max_length].rstrip(), price=value)]
     request = PaymentRequest(
-        partner_reference_no=partner_reference_no, amount=value, remarks=description[:40],
+        partner_reference_no=partner_reference_no, amount=value, remarks=description[:ALLO.remarks_max_length],
         success_payment_url=success_url, failed_payment_url=failure_url, line_items=items,
     )
     client = get_client()
@@ -107,7 +108,7 @@ def pay(
         payment = Payment.objects.create(
             binding=binding, user_id=binding.user_id,
             partner_reference_no=partner_reference_no, order_id=order_id,
-            external_id=new_external_id(), amount=value, description=description[:40],
+            external_id=new_external_id(), amount=value, description=description[:ALLO.remarks_max_length],
             request_body=request.to_body(client.config.channel),
             customer_ip=customer.ip_address, device_id=customer.device_id or "",
             idempotency_key=idempotency_key, idempotency_fingerprint=idempotency_fingerprint,

@@ -8,7 +8,6 @@ the payment first, then the refund.
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from typing import Any
 
@@ -26,9 +25,10 @@ from ..exceptions import (
     SnapError,
 )
 from ..models import BindingStatus, Payment, PaymentStatus, Refund, RefundStatus
+from ..snap.channels import ALLO
 from ..snap.codes import TransactionStatus
 from ..snap.signing import new_external_id
-from ..snap.types import CheckStatusResponse, CustomerContext, RefundRequest
+from ..snap.messages import CheckStatusResponse, CustomerContext, RefundRequest
 from . import customer_tokens, payments
 from ._rows import (
     lock,
@@ -51,8 +51,8 @@ _UNSETTLED = (RefundStatus.REQUESTED, RefundStatus.UNKNOWN)
 
 
 def new_partner_refund_no() -> str:
-    """40 characters: within Allo Bank's 32 to 64."""
-    return "RFND" + secrets.token_hex(18).upper()
+    """A fresh, unguessable ``partnerRefundNo`` in the channel's format."""
+    return ALLO.new_partner_refund_no()
 
 
 def _refusal(payment: Payment, live: Refund | None) -> str | None:

@@ -95,6 +95,12 @@ class ChannelProfile:
         return (self.partner_refund_prefix
                 + secrets.token_hex(self.partner_refund_random_bytes).upper())
 
+    def check_binding_customer(self, device_id: str | None) -> None:
+        """Refuse, before anything is stored or sent, a binding this channel cannot take."""
+        if self.binding_requires_device_id and not device_id:
+            raise InvalidRequestError(f"{self.display_name} binding requires the customer's "
+                                      "device id (X-DEVICE-ID).", field="device_id")
+
     def hint(self, code: str | None) -> str | None:
         """What to do next after ``code`` on this channel, if the profile knows."""
         return self.hints.get(code) if code else None

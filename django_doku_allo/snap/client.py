@@ -176,10 +176,7 @@ class AlloClient:
         external_id: str | None = None,
     ) -> AccountBindingResponse:
         """Register an account binding; the customer finishes it at ``redirect_url``."""
-        profile = self.config.profile
-        if profile.binding_requires_device_id and not customer.device_id:
-            raise InvalidRequestError(f"{profile.display_name} binding requires the customer's "
-                                      "device id (X-DEVICE-ID)", field="device_id")
+        self.config.profile.check_binding_customer(customer.device_id)
         return AccountBindingResponse.from_response(self.call(
             "account_binding", request.to_body(self.config.channel), customer=customer,
             external_id=external_id, write=True))

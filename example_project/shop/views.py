@@ -21,7 +21,7 @@ from django_doku_allo import services
 from django_doku_allo.exceptions import DokuAlloError
 from django_doku_allo.models import Binding, BindingStatus, PaymentStatus
 from django_doku_allo.returns import binding_return_url, payment_return_url
-from django_doku_allo.snap.types import CustomerContext, LineItem
+from django_doku_allo.snap.messages import CustomerContext, LineItem
 
 from .catalogue import PRODUCTS, get_product
 from .forms import LinkAlloForm

@@ -19,7 +19,7 @@ import pytest
 
 from django_doku_allo.snap.config import ALLO_CHANNEL
 from django_doku_allo.snap.errors import DeclinedError, OutcomeUnknownError, RetryableError
-from django_doku_allo.snap.types import (
+from django_doku_allo.snap.messages import (
     AccountBindingRequest,
     AccountBindingResponse,
     AccountUnbindingResponse,

@@ -20,7 +20,7 @@ from django_doku_allo.exceptions import (
     OrderHasLivePayment,
 )
 from django_doku_allo.models import Binding, Payment
-from django_doku_allo.snap.types import CustomerContext
+from django_doku_allo.snap.messages import CustomerContext
 from tests.api.fake_doku import FakeAlloClient
 from tests.api.helpers import as_user, post_json
 from tests.threads import run_together

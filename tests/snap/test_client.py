@@ -29,7 +29,7 @@ from django_doku_allo.snap.signing import (
     parse_snap_timestamp,
     verify_asymmetric_signature,
 )
-from django_doku_allo.snap.types import (
+from django_doku_allo.snap.messages import (
     AccountBindingRequest,
     CheckStatusRequest,
     CustomerContext,

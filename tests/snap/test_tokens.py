@@ -20,7 +20,7 @@ from django_doku_allo.snap.tokens import (
     TokenStore,
     expiry_from_seconds,
 )
-from django_doku_allo.snap.types import AccessToken
+from django_doku_allo.snap.messages import AccessToken
 
 KEY = "doku_allo:b2b:test"
 LOCK_KEY = f"{KEY}:lock"
