@@ -90,7 +90,6 @@ class Bench:
         from django.conf import settings
         from django.core.cache import cache
 
-        from benchmarks.settings import public_pem
         from django_doku_allo.conf import get_client
         from django_doku_allo.snap.types import CustomerContext
 
@@ -105,9 +104,9 @@ class Bench:
         self.ours_auth, self.ours_token = self._bind_ours()
         self.snap = self.sdk.snap.DokuSNAP(
             private_key=settings.MERCHANT_PRIVATE_KEY_PEM, client_id=settings.CLIENT_ID,
-            is_production=False, public_key=public_pem(settings.DOKU_PRIVATE_KEY_PEM),
+            is_production=False, public_key=settings.DOKU_PUBLIC_KEY_PEM,
             issuer="benchmarks", secret_key=settings.CLIENT_SECRET,
-            merchant_public_key=public_pem(settings.MERCHANT_PRIVATE_KEY_PEM))
+            merchant_public_key=settings.MERCHANT_PUBLIC_KEY_PEM)
         self.sdk_auth = self._bind_sdk()
         # One paid payment per variant, for the status checks.
         self.status_targets = {variant: self.paid_payment(variant) for variant in VARIANTS}
