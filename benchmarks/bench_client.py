@@ -44,7 +44,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import common
+from benchmarks import locations, meters, servers
+from benchmarks.machine import machine, pem_parse_ms
+from benchmarks.results import finish, table
+from benchmarks.stats import fmt_ms, fmt_ratio, summary_ms
 from tests import doku_sdk
 
 NAME = "client"
@@ -70,7 +73,7 @@ def new_ref(prefix: str) -> str:
 # --------------------------------------------------------------------------- the SDK
 def load_sdk(server: str) -> types.SimpleNamespace:
     """DOKU's SDK pointed at the simulator: ``snap`` module and request model classes."""
-    snap = doku_sdk.load_sdk(server, common.SIMULATOR_PREFIX)
+    snap = doku_sdk.load_sdk(server, locations.SIMULATOR_PREFIX)
     return types.SimpleNamespace(snap=snap, **vars(doku_sdk.models()))
 
 
@@ -90,7 +93,6 @@ class Bench:
         from django.conf import settings
         from django.core.cache import cache
 
-        from benchmarks.settings import public_pem
         from django_doku_allo.conf import get_client
         from django_doku_allo.snap.messages import CustomerContext
 
@@ -105,16 +107,16 @@ class Bench:
         self.ours_auth, self.ours_token = self._bind_ours()
         self.snap = self.sdk.snap.DokuSNAP(
             private_key=settings.MERCHANT_PRIVATE_KEY_PEM, client_id=settings.CLIENT_ID,
-            is_production=False, public_key=public_pem(settings.DOKU_PRIVATE_KEY_PEM),
+            is_production=False, public_key=settings.DOKU_PUBLIC_KEY_PEM,
             issuer="benchmarks", secret_key=settings.CLIENT_SECRET,
-            merchant_public_key=public_pem(settings.MERCHANT_PRIVATE_KEY_PEM))
+            merchant_public_key=settings.MERCHANT_PUBLIC_KEY_PEM)
         self.sdk_auth = self._bind_sdk()
         # One paid payment per variant, for the status checks.
         self.status_targets = {variant: self.paid_payment(variant) for variant in VARIANTS}
 
     # ------------------------------------------------------------------ setup helpers
     def control(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        url = f"{self.server}{common.SIMULATOR_PREFIX}/_control/{path}"
+        url = f"{self.server}{locations.SIMULATOR_PREFIX}/_control/{path}"
         response = self.control_session.post(url, json=body or {}, timeout=30)
         response.raise_for_status()
         return dict(response.json())
@@ -253,7 +255,7 @@ def timed(call: Callable[[], Any]) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def run(server: common.Server, iterations: int, warmup: int) -> dict[str, Any]:
+def run(server: servers.Server, iterations: int, warmup: int) -> dict[str, Any]:
     bench = Bench(server.url)
     keys = [(op, v) for op in OPERATIONS for v in VARIANTS] + [("token", "ours_cached_only")]
     wall: dict[tuple[str, str], list[float]] = {key: [] for key in keys}
@@ -264,11 +266,11 @@ def run(server: common.Server, iterations: int, warmup: int) -> dict[str, Any]:
     bench.client.get_b2b_token()
     for key in keys:
         call = bench.operation(*key)
-        with common.RequestCounter() as counter:
+        with meters.RequestCounter() as counter:
             call()
         requests_per_call[key] = counter.count
 
-    with common.CpuWindow(server) as window:
+    with meters.CpuWindow(server) as window:
         for i in range(warmup + iterations):
             for operation in OPERATIONS:
                 measure_once(bench, operation, i, record=i >= warmup, wall=wall, cpu=cpu)
@@ -295,8 +297,8 @@ def measure_once(bench: Bench, operation: str, iteration: int, *, record: bool,
 
 def report(raw: dict[str, Any], iterations: int, warmup: int) -> dict[str, Any]:
     wall, cpu, requests_per_call = raw["wall"], raw["cpu"], raw["requests"]
-    stats = {f"{op}/{v}": {"wall_ms": common.summary_ms(wall[(op, v)]),
-                           "cpu_ms": common.summary_ms(cpu[(op, v)]),
+    stats = {f"{op}/{v}": {"wall_ms": summary_ms(wall[(op, v)]),
+                           "cpu_ms": summary_ms(cpu[(op, v)]),
                            "http_requests": requests_per_call[(op, v)]}
              for (op, v) in wall}
     rows = []
@@ -305,9 +307,9 @@ def report(raw: dict[str, Any], iterations: int, warmup: int) -> dict[str, Any]:
         for v in variants:
             s = stats[f"{op}/{v}"]
             label = (TOKEN_LABELS.get(v) if op == "token" else None) or VARIANT_LABELS[v]
-            rows.append([op, label, s["http_requests"], common.fmt_ms(s["wall_ms"]["median"]),
-                         common.fmt_ms(s["wall_ms"]["p90"]), common.fmt_ms(s["cpu_ms"]["median"]),
-                         common.fmt_ms(s["cpu_ms"]["p90"])])
+            rows.append([op, label, s["http_requests"], fmt_ms(s["wall_ms"]["median"]),
+                         fmt_ms(s["wall_ms"]["p90"]), fmt_ms(s["cpu_ms"]["median"]),
+                         fmt_ms(s["cpu_ms"]["p90"])])
     ratio_rows = []
     ratios: dict[str, dict[str, float]] = {}
     for op in OPERATIONS:
@@ -321,27 +323,27 @@ def report(raw: dict[str, Any], iterations: int, warmup: int) -> dict[str, Any]:
             "cpu_vs_ours_fresh": sdk["cpu_ms"]["median"] / fresh["cpu_ms"]["median"],
         }
         ratios[op] = entry
-        ratio_rows.append([op, common.fmt_ratio(entry["wall_vs_ours"]),
-                           common.fmt_ratio(entry["wall_vs_ours_fresh"]),
-                           common.fmt_ratio(entry["cpu_vs_ours"]),
-                           common.fmt_ratio(entry["cpu_vs_ours_fresh"])])
-    pem_ms = common.pem_parse_ms()
+        ratio_rows.append([op, fmt_ratio(entry["wall_vs_ours"]),
+                           fmt_ratio(entry["wall_vs_ours_fresh"]),
+                           fmt_ratio(entry["cpu_vs_ours"]),
+                           fmt_ratio(entry["cpu_vs_ours_fresh"])])
+    pem_ms = pem_parse_ms()
     result = {
         "benchmark": NAME,
         "title": "Client cost: AlloClient vs DOKU's doku-python-library",
         "command": ".venv/bin/python benchmarks/bench_client.py",
-        "machine": common.machine(),
+        "machine": machine(),
         "config": {"iterations": iterations, "warmup": warmup,
                    "server": "gunicorn 1 worker, gthread 4 threads, keep-alive; PostgreSQL",
                    "run_seconds": round(raw["duration_s"], 1),
                    "other_jobs_cpus_busy": round(raw["load"]["other_cores"], 2)},
         "tables": [
-            common.table(f"Per call, {iterations} alternating iterations (ms)",
-                         ["operation", "client", "HTTP requests", "median", "p90",
-                          "client CPU median", "client CPU p90"], rows),
-            common.table("DOKU SDK time / this client's time (medians)",
-                         ["operation", "wall vs ours", "wall vs ours fresh",
-                          "CPU vs ours", "CPU vs ours fresh"], ratio_rows),
+            table(f"Per call, {iterations} alternating iterations (ms)",
+                  ["operation", "client", "HTTP requests", "median", "p90",
+                   "client CPU median", "client CPU p90"], rows),
+            table("DOKU SDK time / this client's time (medians)",
+                  ["operation", "wall vs ours", "wall vs ours fresh",
+                   "CPU vs ours", "CPU vs ours fresh"], ratio_rows),
         ],
         "notes": [
             "Wall time includes the simulator's work (gunicorn + Django + PostgreSQL on the "
@@ -356,7 +358,7 @@ def report(raw: dict[str, Any], iterations: int, warmup: int) -> dict[str, Any]:
             "TLS to DOKU it costs a handshake per request.",
             "Most of the SDK's client CPU is key parsing: TokenService.create_signature calls "
             "load_pem_private_key for every RSA signature (each B2B and B2B2C token), "
-            f"{pem_ms:.0f} ms per parse here (cryptography {common.machine()['cryptography']} "
+            f"{pem_ms:.0f} ms per parse here (cryptography {machine()['cryptography']} "
             "validates the RSA key on load); AlloClient parses the key once, at start.",
             "Refund rows: each refund has its own paid payment, made and confirmed untimed.",
             f"Other jobs on the (shared) machine kept {raw['load']['other_cores']:.2f} CPUs "
@@ -373,12 +375,12 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=150)
     parser.add_argument("--warmup", type=int, default=5)
     args = parser.parse_args()
-    port = common.free_port()
-    common.setup_django(fresh_database=True, base_url=common.simulator_url(port))
-    with common.gunicorn(port, workers=1, threads=4, name=NAME) as server:
-        common.wait_for_quiet()
+    port = servers.free_port()
+    servers.setup_django(fresh_database=True, base_url=locations.simulator_url(port))
+    with servers.gunicorn(port, workers=1, threads=4, name=NAME) as server:
+        meters.wait_for_quiet()
         raw = run(server, args.iterations, args.warmup)
-    common.finish(NAME, report(raw, args.iterations, args.warmup))
+    finish(NAME, report(raw, args.iterations, args.warmup))
 
 
 if __name__ == "__main__":

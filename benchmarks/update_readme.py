@@ -17,9 +17,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import common
+from benchmarks import locations
+from benchmarks.results import render_markdown
 
-README = common.REPO / "README.md"
+README = locations.REPO / "README.md"
 START = "<!-- benchmarks:start -->"
 END = "<!-- benchmarks:end -->"
 #: Rendered in this order; any other result file follows, by name.
@@ -27,7 +28,7 @@ ORDER = ("client", "notifications", "scale")
 
 
 def load_results() -> list[dict[str, Any]]:
-    files = {path.stem: path for path in sorted(common.RESULTS_DIR.glob("*.json"))}
+    files = {path.stem: path for path in sorted(locations.RESULTS_DIR.glob("*.json"))}
     names = [n for n in ORDER if n in files] + [n for n in files if n not in ORDER]
     return [json.loads(files[name].read_text(encoding="utf-8")) for name in names]
 
@@ -36,7 +37,7 @@ def render(results: list[dict[str, Any]]) -> str:
     if not results:
         return ("\n_No results yet: run the benchmarks, then "
                 "`.venv/bin/python benchmarks/update_readme.py`._\n")
-    return "\n" + "\n".join(common.render_markdown(result) for result in results) + "\n"
+    return "\n" + "\n".join(render_markdown(result) for result in results) + "\n"
 
 
 def updated(text: str, section: str) -> str:

@@ -1,0 +1,188 @@
+"""Benchmark 3's pages: the admin changelists and the API lists, at full size.
+
+Each page is requested in-process through Django's test client (full middleware, session
+login): once to warm up, ``repeat`` times timed, once more with CaptureQueriesContext for
+its queries and their database time.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
+
+from benchmarks.meters import timed_queries
+from benchmarks.scale_data import TYPICAL_PAYMENTS
+from benchmarks.stats import summary_ms
+
+
+def measure_page(client: Any, url: str, repeat: int) -> dict[str, Any]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append(time.perf_counter() - started)
+        assert response.status_code == 200, (url, response.status_code)
+    with CaptureQueriesContext(connection) as captured, timed_queries() as log:
+        client.get(url)
+    slowest = max(log, key=lambda q: q[1]) if log else ("", 0.0)
+    return {
+        "url": url, "repeat": repeat, "ms": summary_ms(times),
+        "queries": len(captured.captured_queries),
+        "sql_ms": sum(duration for _, duration in log) * 1000,
+        "slowest_query_ms": slowest[1] * 1000,
+        "slowest_query": slowest[0][:400],
+        "slowest_is": describe(slowest[0]),
+        "query_log": [[round(duration * 1000, 2), describe(sql), sql[:200]]
+                      for sql, duration in log][:30],
+        "bytes": len(response.content),
+        "items": _items(response),
+    }
+
+
+def describe(sql: str) -> str:
+    """What a query is for, in a few words (for the table)."""
+    upper = sql.upper()
+    if not sql:
+        return "-"
+    if "DISTINCT DATE_TRUNC" in upper:
+        what = "date_hierarchy DISTINCT DATE_TRUNC"
+    elif "MIN(" in upper and "MAX(" in upper:
+        what = "date_hierarchy MIN/MAX"
+    elif upper.startswith("SELECT COUNT(*)"):
+        what = "COUNT(*)"
+    elif " OFFSET " in upper:
+        what = "rows, OFFSET " + upper.rsplit(" OFFSET ", 1)[1].split()[0]
+    elif 'FROM "DJANGO_SESSION"' in upper or upper.startswith('SELECT "AUTH_USER"'):
+        what = "session/user"
+    else:
+        what = "rows"
+    if " LIKE " in upper:
+        what += ", LIKE '%term%' scan"
+    return what
+
+
+def _items(response: Any) -> int | None:
+    """Rows in a DRF list answer (paginated or not); None for HTML pages."""
+    if not response.get("Content-Type", "").startswith("application/json"):
+        return None
+    data = response.json()
+    listed = data.get("results") if isinstance(data, dict) else data
+    return len(listed) if isinstance(listed, list) else None
+
+
+def measure_pages(data: dict[str, Any], *, payments: int, repeat: int) -> dict[str, Any]:
+    """Every page measured, by label; ``_``-prefixed keys describe the configuration."""
+    from django.conf import settings
+    from django.contrib import admin
+    from django.test import Client
+    from django.urls import NoReverseMatch, reverse
+    from django.utils.module_loading import import_string
+    from rest_framework.pagination import CursorPagination
+
+    from django_doku_allo.conf import doku_settings
+    from django_doku_allo.models import Payment
+
+    pages: dict[str, Any] = {}
+    total = payments + TYPICAL_PAYMENTS
+    staff = Client()
+    staff.force_login(data["admin"])
+    label = Payment._meta.app_label
+    try:
+        changelist = reverse(f"admin:{label}_payment_changelist")
+    except NoReverseMatch:
+        changelist = None
+    if changelist is not None:
+        per_page = admin.site._registry[Payment].list_per_page
+        last = math.ceil(total / per_page)
+        middle_ref = f"ALLOH{payments // 2:026d}"
+        admin_pages = {
+            "admin: payments, page 1": changelist,
+            f"admin: payments, last page ({last})": f"{changelist}?p={last}",
+            "admin: payments, status=pending, page 1": f"{changelist}?status__exact=pending",
+            "admin: payments, search a reference": f"{changelist}?q={middle_ref}",
+            "admin: payments, search a full phone number": f"{changelist}?q={data['phone']}",
+        }
+        for name in ("refund", "binding"):
+            with suppress(NoReverseMatch):
+                admin_pages[f"admin: {name}s, page 1"] = reverse(
+                    f"admin:{label}_{name}_changelist")
+        for label, url in admin_pages.items():
+            print(f"  {label} ...", flush=True)
+            pages[label] = measure_page(staff, url, repeat)
+        pages["_admin_per_page"] = per_page
+
+    customer = Client()
+    customer.force_login(data["heavy"])
+    api = reverse("doku_allo_api:payment-list")
+    shipped = doku_settings.as_dict().get("API_PAGINATION_CLASS")
+    paginator_class = import_string(shipped) if shipped else None
+    pages["_api_pagination_class"] = shipped or "none"
+    if paginator_class is not None and issubclass(paginator_class, CursorPagination):
+        size = paginator_class.page_size
+        pages["_api_page_size"] = size
+        print(f"  API: payments, shipped {paginator_class.__name__} ...", flush=True)
+        pages[f"API: payments, shipped cursor ({size}/page), page 1"] = measure_page(
+            customer, api, repeat)
+        deep = deep_cursor_url(paginator_class, api, data["heavy"], payments - size)
+        page = measure_page(customer, deep, repeat)
+        assert page["items"] == size, page
+        pages[f"API: payments, shipped cursor, last page (rows {payments - size + 1:,}"
+              f"-{payments:,})"] = page
+    elif paginator_class is not None:
+        pages[f"API: payments, shipped {paginator_class.__name__}, page 1"] = measure_page(
+            customer, api, repeat)
+    offset_size = settings.REST_FRAMEWORK["PAGE_SIZE"]
+    last = math.ceil(payments / offset_size)
+    with api_pagination("rest_framework.pagination.PageNumberPagination"):
+        print("  API: payments, PageNumberPagination ...", flush=True)
+        pages[f"API: payments, PageNumberPagination ({offset_size}/page), page 1"] = \
+            measure_page(customer, f"{api}?page=1", repeat)
+        pages[f"API: payments, PageNumberPagination, last page ({last:,})"] = measure_page(
+            customer, f"{api}?page={last}", repeat)
+    with api_pagination(None):
+        print(f"  API: payments, no paginator, {payments:,} rows ...", flush=True)
+        pages[f"API: payments, API_PAGINATION_CLASS=None: all {payments:,} in one "
+              "response"] = measure_page(customer, api, 1)
+    pages["API: refunds, shipped, page 1"] = measure_page(
+        customer, reverse("doku_allo_api:refund-list"), repeat)
+    pages["API: bindings, shipped, page 1"] = measure_page(
+        customer, reverse("doku_allo_api:binding-list"), repeat)
+    return pages
+
+
+@contextmanager
+def api_pagination(path: str | None) -> Iterator[None]:
+    """Run with ``DOKU_ALLO["API_PAGINATION_CLASS"] = path`` (read per request)."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    with override_settings(DOKU_ALLO={**settings.DOKU_ALLO, "API_PAGINATION_CLASS": path}):
+        yield
+
+
+def deep_cursor_url(paginator_class: Any, api: str, user: Any, offset: int) -> str:
+    """The URL of the cursor page that starts after the ``offset``-th newest payment.
+
+    Walking ``next`` links 2,000 times would take longer than the page itself; the cursor
+    is built the way DRF builds it (position = the ordering field of the previous row).
+    """
+    from rest_framework.pagination import Cursor
+
+    from django_doku_allo.models import Payment
+
+    ordering = paginator_class.ordering
+    ordering = list(ordering) if isinstance(ordering, (list, tuple)) else [ordering]
+    previous = (Payment.objects.filter(user=user).order_by(*ordering)
+                .values_list(ordering[0].lstrip("-"), flat=True)[offset - 1])
+    paginator = paginator_class()
+    paginator.base_url = f"http://testserver{api}"
+    url = paginator.encode_cursor(Cursor(offset=0, reverse=False, position=str(previous)))
+    return url.removeprefix("http://testserver")
