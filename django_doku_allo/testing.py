@@ -30,8 +30,8 @@ from django.urls import reverse
 from . import notification_auth
 from .conf import doku_settings
 from .models import Payment
-from .snap.signing import minify, new_external_id, snap_timestamp, symmetric_signature
 from .snap.messages import format_amount
+from .snap.signing import minify, new_external_id, snap_timestamp, symmetric_signature
 
 __all__ = [
     "doku_simulator",

@@ -24,6 +24,8 @@ from typing import Any
 import jwt
 
 from ..conf import doku_settings, load_pem, merchant_private_key
+from ..snap import codes
+from ..snap.messages import SnapAnswer
 from ..snap.signing import (
     load_public_key,
     parse_snap_timestamp,
@@ -31,8 +33,6 @@ from ..snap.signing import (
     verify_asymmetric_signature,
     verify_symmetric_signature,
 )
-from ..snap import codes
-from ..snap.messages import SnapAnswer
 
 __all__ = [
     "issue_token",
@@ -122,7 +122,8 @@ def verify_notification(headers: Mapping[str, str], path: str, body: bytes) -> S
     s = doku_settings
     partner_id = headers.get("X-PARTNER-ID", "")
     if partner_id and partner_id != s.CLIENT_ID:
-        return SnapAnswer(401, codes.NOTIFICATION_UNAUTHORIZED, "Unauthorized. Unknown X-PARTNER-ID")
+        return SnapAnswer(401, codes.NOTIFICATION_UNAUTHORIZED,
+                          "Unauthorized. Unknown X-PARTNER-ID")
     timestamp = headers.get("X-TIMESTAMP", "")
     rejection = _timestamp_rejection(timestamp, "56")
     if rejection is not None:
@@ -141,5 +142,6 @@ def verify_notification(headers: Mapping[str, str], path: str, body: bytes) -> S
             valid = public_key is not None and verify_asymmetric_request_signature(
                 public_key, "POST", path, body, timestamp, signature)
         if not valid:
-            return SnapAnswer(401, codes.NOTIFICATION_UNAUTHORIZED, "Unauthorized. Invalid Signature")
+            return SnapAnswer(401, codes.NOTIFICATION_UNAUTHORIZED,
+                              "Unauthorized. Invalid Signature")
     return None

@@ -28,9 +28,9 @@ from django.views.decorators.http import require_POST
 from .. import services
 from ..conf import doku_settings
 from ..models import Notification
-from ..snap.signing import snap_timestamp
 from ..snap import codes
 from ..snap.messages import SnapAnswer
+from ..snap.signing import snap_timestamp
 
 # Modules, not their functions: tests and the suite-wide secret guard patch
 # ``auth.issue_token`` and ``services.process_*``, and must reach these calls.
@@ -41,7 +41,8 @@ __all__ = ["notification_view", "token_view"]
 logger = logging.getLogger(__name__)
 
 _TOO_LARGE = SnapAnswer(400, codes.NOTIFICATION_BAD_REQUEST, "Bad Request. Body too large")
-_NOT_AN_OBJECT = SnapAnswer(400, codes.NOTIFICATION_BAD_REQUEST, "Bad Request. Body is not a JSON object")
+_NOT_AN_OBJECT = SnapAnswer(400, codes.NOTIFICATION_BAD_REQUEST,
+                            "Bad Request. Body is not a JSON object")
 
 
 def _snap_response(body: dict[str, Any], status: int) -> JsonResponse:
@@ -67,11 +68,12 @@ def token_view(request: HttpRequest) -> JsonResponse:
     if body is None:
         return _answer(SnapAnswer(400, codes.B2B_TOKEN_BAD_REQUEST, "Bad Request"))
     if str(body.get("grantType", "")).lower() != "client_credentials":
-        return _answer(SnapAnswer(400, codes.B2B_TOKEN_INVALID_FIELD_FORMAT, "Invalid Field Format grantType"))
+        return _answer(SnapAnswer(400, codes.B2B_TOKEN_INVALID_FIELD_FORMAT,
+                                  "Invalid Field Format grantType"))
     token, lifetime = auth.issue_token()
     response = _snap_response({
-        "responseCode": codes.B2B_TOKEN_SUCCESS, "responseMessage": "Successful", "accessToken": token,
-        "tokenType": "Bearer", "expiresIn": lifetime, "additionalInfo": {},
+        "responseCode": codes.B2B_TOKEN_SUCCESS, "responseMessage": "Successful",
+        "accessToken": token, "tokenType": "Bearer", "expiresIn": lifetime, "additionalInfo": {},
     }, 200)
     response["X-CLIENT-KEY"] = doku_settings.CLIENT_ID
     return response

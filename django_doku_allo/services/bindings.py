@@ -29,8 +29,8 @@ from ..exceptions import (
 )
 from ..models import Binding, BindingStatus
 from ..snap.channels import ALLO
-from ..snap.signing import new_external_id
 from ..snap.messages import AccountBindingRequest, BalanceInquiryResponse, CustomerContext
+from ..snap.signing import new_external_id
 from . import customer_tokens
 from ._rows import digest, lock, move, move_if_allowed, record_response, send_after_commit
 

@@ -19,10 +19,10 @@ from django.utils import timezone
 from .. import signals
 from ..exceptions import InvalidNotification
 from ..models import Notification, Payment
-from ..snap.codes import TransactionStatus
-from ..snap.strict_json import MalformedJson, parse_json_object
 from ..snap import codes
+from ..snap.codes import TransactionStatus
 from ..snap.messages import SnapAnswer
+from ..snap.strict_json import MalformedJson, parse_json_object
 from . import payments
 from ._rows import lock, send_after_commit
 

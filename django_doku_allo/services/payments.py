@@ -27,7 +27,6 @@ from ..exceptions import (
 from ..models import Binding, BindingStatus, Payment, PaymentStatus, Refund
 from ..snap.channels import ALLO
 from ..snap.codes import TransactionStatus
-from ..snap.signing import new_external_id
 from ..snap.messages import (
     CheckStatusRequest,
     CheckStatusResponse,
@@ -36,6 +35,7 @@ from ..snap.messages import (
     PaymentRequest,
     format_amount,
 )
+from ..snap.signing import new_external_id
 from . import customer_tokens, refunds
 from ._rows import lock, move_if_allowed, record_response, send_after_commit
 
@@ -95,9 +95,11 @@ def pay(
     """
     value = Decimal(format_amount(amount))
     partner_reference_no = partner_reference_no or new_partner_reference_no()
-    items = list(line_items) if line_items else [LineItem(name=description[:ALLO.line_item_name_max_length].rstrip(), price=value)]
+    remarks = description[:ALLO.remarks_max_length]
+    items = list(line_items) if line_items else [
+        LineItem(name=description[:ALLO.line_item_name_max_length].rstrip(), price=value)]
     request = PaymentRequest(
-        partner_reference_no=partner_reference_no, amount=value, remarks=description[:ALLO.remarks_max_length],
+        partner_reference_no=partner_reference_no, amount=value, remarks=remarks,
         success_payment_url=success_url, failed_payment_url=failure_url, line_items=items,
     )
     client = get_client()
@@ -108,7 +110,7 @@ def pay(
         payment = Payment.objects.create(
             binding=binding, user_id=binding.user_id,
             partner_reference_no=partner_reference_no, order_id=order_id,
-            external_id=new_external_id(), amount=value, description=description[:ALLO.remarks_max_length],
+            external_id=new_external_id(), amount=value, description=remarks,
             request_body=request.to_body(client.config.channel),
             customer_ip=customer.ip_address, device_id=customer.device_id or "",
             idempotency_key=idempotency_key, idempotency_fingerprint=idempotency_fingerprint,

@@ -27,8 +27,8 @@ from ..exceptions import (
 from ..models import BindingStatus, Payment, PaymentStatus, Refund, RefundStatus
 from ..snap.channels import ALLO
 from ..snap.codes import TransactionStatus
-from ..snap.signing import new_external_id
 from ..snap.messages import CheckStatusResponse, CustomerContext, RefundRequest
+from ..snap.signing import new_external_id
 from . import customer_tokens, payments
 from ._rows import (
     lock,

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import TypeVar
 
 from . import codes
+from .errors import InvalidRequestError
 from .paths import Paths
 
 __all__ = ["ALLO", "ChannelProfile"]

@@ -23,12 +23,6 @@ from django_doku_allo.snap.errors import (
     RetryableError,
     SnapError,
 )
-from django_doku_allo.snap.signing import (
-    minify,
-    new_external_id,
-    parse_snap_timestamp,
-    verify_asymmetric_signature,
-)
 from django_doku_allo.snap.messages import (
     AccountBindingRequest,
     CheckStatusRequest,
@@ -36,6 +30,12 @@ from django_doku_allo.snap.messages import (
     LineItem,
     PaymentRequest,
     RefundRequest,
+)
+from django_doku_allo.snap.signing import (
+    minify,
+    new_external_id,
+    parse_snap_timestamp,
+    verify_asymmetric_signature,
 )
 
 from .conftest import (

@@ -14,13 +14,13 @@ import pytest
 from django.core.cache.backends.locmem import LocMemCache
 
 from django_doku_allo.snap.errors import RetryableError
+from django_doku_allo.snap.messages import AccessToken
 from django_doku_allo.snap.tokens import (
     B2BTokenProvider,
     MemoryTokenStore,
     TokenStore,
     expiry_from_seconds,
 )
-from django_doku_allo.snap.messages import AccessToken
 
 KEY = "doku_allo:b2b:test"
 LOCK_KEY = f"{KEY}:lock"

@@ -21,9 +21,9 @@ from django_doku_allo.snap.errors import (
     OutcomeUnknownError,
     RetryableError,
 )
+from django_doku_allo.snap.messages import CustomerContext, LineItem, PaymentRequest
 from django_doku_allo.snap.tokens import MemoryTokenStore
 from django_doku_allo.snap.transport import DeadlineExceeded, Transport
-from django_doku_allo.snap.messages import CustomerContext, LineItem, PaymentRequest
 
 from .conftest import (
     PATHS,
