@@ -16,7 +16,7 @@ from django_doku_allo.snap.signing import minify
 from django_doku_allo.testing import notification_body, notification_headers, notification_path
 from django_doku_allo.views import payment_return_url
 from tests.flows import CUSTOMER, bind, deliver, follow, pay, return_url
-from tests.threads import run_together
+from tests.support.threads import run_together
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
 

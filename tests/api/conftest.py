@@ -1,4 +1,8 @@
-"""Fixtures of the REST API tests: a fake DOKU and the users who call the API."""
+"""Fixtures of the REST API tests: the users who call the API.
+
+The fake DOKU client is the suite-wide ``fake_client`` fixture (tests/conftest.py);
+``doku`` is its old name here, kept until the API tests switch.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +14,13 @@ from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.test import Client
 
-from tests.api.fake_doku import FakeAlloClient, install
+from tests.support.fake_client import FakeAlloClient
 
 
 @pytest.fixture
-def doku(monkeypatch: pytest.MonkeyPatch) -> FakeAlloClient:
-    return install(monkeypatch)
+def doku(fake_client: FakeAlloClient) -> FakeAlloClient:
+    """Deprecated name of ``fake_client`` in this folder."""
+    return fake_client
 
 
 @pytest.fixture(autouse=True)

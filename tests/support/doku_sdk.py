@@ -1,17 +1,21 @@
-"""DOKU's official Python SDK (doku-python-library 1.1.72) pointed at the simulator.
+"""DOKU's official Python SDK (doku-python-library 1.1.72), loaded one way for every test.
 
-Shared by the compatibility test and the client benchmark. ``set_attr`` and
-``set_module`` default to plain assignment; a test passes ``monkeypatch.setattr``
-and ``monkeypatch.setitem`` so everything is undone afterwards.
+Shared by the signing tests, the simulator compatibility test and the client
+benchmark. ``set_attr`` and ``set_module`` default to plain assignment; a test
+passes ``monkeypatch.setattr`` and ``monkeypatch.setitem`` so everything is undone
+afterwards.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 import types
 from collections.abc import Callable
 from typing import Any
+
+__all__ = ["SdkSigner", "installed", "load_sdk", "models", "symmetric_signer"]
 
 #: Imported at module level by the SDK but not declared as its dependencies (reference
 #: section 11, defects 14 and 16): Flask (merchant-side notification helpers), xmltodict
@@ -33,10 +37,32 @@ SDK_PATHS = (
 
 SetAttr = Callable[[Any, str, Any], Any]
 SetModule = Callable[[dict[str, Any], str, Any], Any]
+#: ``TokenService.generate_symmetric_signature(method, path, token, body, timestamp, secret)``
+SdkSigner = Callable[[str, str, str, dict[str, Any], str, str], str]
+
+_SDK = "doku_python_library.src."
 
 
 def _set_module(modules: dict[str, Any], name: str, module: Any) -> None:
     modules[name] = module
+
+
+def installed() -> bool:
+    """Whether the SDK (a dev dependency) is installed."""
+    return importlib.util.find_spec("doku_python_library") is not None
+
+
+def import_sdk_module(name: str, *, set_module: SetModule = _set_module) -> types.ModuleType:
+    """``doku_python_library.src.<name>``, with stand-ins for the undeclared imports."""
+    for missing, attributes in UNDECLARED_IMPORTS.items():
+        try:
+            importlib.import_module(missing)
+        except ImportError:
+            stand_in = types.ModuleType(missing)
+            for attribute, value in attributes.items():
+                setattr(stand_in, attribute, value)
+            set_module(sys.modules, missing, stand_in)
+    return importlib.import_module(_SDK + name)
 
 
 def load_sdk(site_url: str, prefix: str, *, set_attr: SetAttr = setattr,
@@ -48,24 +74,24 @@ def load_sdk(site_url: str, prefix: str, *, set_attr: SetAttr = setattr,
     prefix goes on the paths, not on the base URL: then what is signed is what is
     requested.
     """
-    for name, attributes in UNDECLARED_IMPORTS.items():
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            stand_in = types.ModuleType(name)
-            for attribute, value in attributes.items():
-                setattr(stand_in, attribute, value)
-            set_module(sys.modules, name, stand_in)
-    config = importlib.import_module("doku_python_library.src.commons.config")
+    config = import_sdk_module("commons.config", set_module=set_module)
     set_attr(config._Development, "BASE_URL", site_url)
     for name in SDK_PATHS:
         set_attr(config.Config, name, prefix + getattr(config.Config, name))
-    return importlib.import_module("doku_python_library.src.snap")
+    return import_sdk_module("snap", set_module=set_module)
+
+
+def symmetric_signer(*, set_module: SetModule = _set_module) -> SdkSigner | None:
+    """The SDK's own symmetric signature function, or ``None`` when it is not installed."""
+    if not installed():
+        return None
+    service = import_sdk_module("services.token_service", set_module=set_module)
+    return service.TokenService.generate_symmetric_signature  # type: ignore[no-any-return]
 
 
 def models() -> types.SimpleNamespace:
     """The SDK's direct debit request model classes, by short names."""
-    dd = "doku_python_library.src.model.direct_debit."
+    dd = _SDK + "model.direct_debit."
 
     def load(module: str, name: str) -> Any:
         return getattr(importlib.import_module(module), name)
@@ -86,5 +112,5 @@ def models() -> types.SimpleNamespace:
         UnbindingRequest=load(dd + "account_unbinding_request", "AccountUnbindingRequest"),
         UnbindingInfo=load(dd + "account_unbinding_additional_info_request",
                            "AccountUnbindingAdditionalInfoRequest"),
-        Amount=load("doku_python_library.src.model.va.total_amount", "TotalAmount"),
+        Amount=load(_SDK + "model.va.total_amount", "TotalAmount"),
     )
