@@ -89,28 +89,31 @@ def symmetric_signer(*, set_module: SetModule = _set_module) -> SdkSigner | None
     return service.TokenService.generate_symmetric_signature  # type: ignore[no-any-return]
 
 
+#: The direct debit request models the tests use: short name -> (module, class).
+_MODELS = {
+    "BindingRequest": ("direct_debit.account_binding_request", "AccountBindingRequest"),
+    "BindingInfo": ("direct_debit.account_binding_additional_info_request",
+                    "AccountBindingAdditionalInfoRequest"),
+    "BalanceRequest": ("direct_debit.balance_inquiry_request", "BalanceInquiryRequest"),
+    "BalanceInfo": ("direct_debit.balance_inquiry_additional_info",
+                    "BalanceInquiryAdditionalInfo"),
+    "PaymentRequest": ("direct_debit.payment_request", "PaymentRequest"),
+    "PaymentInfo": ("direct_debit.payment_additional_info_request",
+                    "PaymentAdditionalInfoRequest"),
+    "StatusRequest": ("direct_debit.check_status_request", "CheckStatusRequest"),
+    "StatusInfo": ("direct_debit.check_status_additional_info_request",
+                   "CheckStatusAdditionalInfoRequest"),
+    "RefundRequest": ("direct_debit.refund_request", "RefundRequest"),
+    "RefundInfo": ("direct_debit.refund_additional_info", "RefundAdditionalInfo"),
+    "UnbindingRequest": ("direct_debit.account_unbinding_request", "AccountUnbindingRequest"),
+    "UnbindingInfo": ("direct_debit.account_unbinding_additional_info_request",
+                      "AccountUnbindingAdditionalInfoRequest"),
+    "Amount": ("va.total_amount", "TotalAmount"),
+}
+
+
 def models() -> types.SimpleNamespace:
-    """The SDK's direct debit request model classes, by short names."""
-    dd = _SDK + "model.direct_debit."
-
-    def load(module: str, name: str) -> Any:
-        return getattr(importlib.import_module(module), name)
-
-    return types.SimpleNamespace(
-        BindingRequest=load(dd + "account_binding_request", "AccountBindingRequest"),
-        BindingInfo=load(dd + "account_binding_additional_info_request",
-                         "AccountBindingAdditionalInfoRequest"),
-        BalanceRequest=load(dd + "balance_inquiry_request", "BalanceInquiryRequest"),
-        BalanceInfo=load(dd + "balance_inquiry_additional_info", "BalanceInquiryAdditionalInfo"),
-        PaymentRequest=load(dd + "payment_request", "PaymentRequest"),
-        PaymentInfo=load(dd + "payment_additional_info_request", "PaymentAdditionalInfoRequest"),
-        StatusRequest=load(dd + "check_status_request", "CheckStatusRequest"),
-        StatusInfo=load(dd + "check_status_additional_info_request",
-                        "CheckStatusAdditionalInfoRequest"),
-        RefundRequest=load(dd + "refund_request", "RefundRequest"),
-        RefundInfo=load(dd + "refund_additional_info", "RefundAdditionalInfo"),
-        UnbindingRequest=load(dd + "account_unbinding_request", "AccountUnbindingRequest"),
-        UnbindingInfo=load(dd + "account_unbinding_additional_info_request",
-                           "AccountUnbindingAdditionalInfoRequest"),
-        Amount=load(_SDK + "model.va.total_amount", "TotalAmount"),
-    )
+    """The SDK's direct debit request model classes, by short names (load the SDK first)."""
+    return types.SimpleNamespace(**{
+        short: getattr(importlib.import_module(f"{_SDK}model.{module}"), name)
+        for short, (module, name) in _MODELS.items()})
