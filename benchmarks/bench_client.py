@@ -48,7 +48,7 @@ from benchmarks import locations, meters, servers
 from benchmarks.machine import machine, pem_parse_ms
 from benchmarks.results import finish, table
 from benchmarks.stats import fmt_ms, fmt_ratio, summary_ms
-from tests import doku_sdk
+from tests.support import doku_sdk
 
 NAME = "client"
 CHANNEL = "DIRECT_DEBIT_ALLO_SNAP"

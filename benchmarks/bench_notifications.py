@@ -67,7 +67,7 @@ def make_payments(count: int) -> list[Any]:
 
 def sign(payments: list[Any]) -> list[tuple[str, dict[str, str]]]:
     """Body and headers of each payment's success notification, signed now."""
-    from django_doku_allo import notification_auth
+    from django_doku_allo.inbound import auth as notification_auth
     from django_doku_allo.snap.signing import minify
     from django_doku_allo.testing import notification_body, notification_headers
 

@@ -4,12 +4,15 @@
 ``override_settings(DOKU_ALLO=...)`` works in tests. :func:`get_client` builds the
 process-wide :class:`~django_doku_allo.snap.client.AlloClient` with the B2B token
 cached in Django's cache, so every process and host shares one token.
+``DOKU_ALLO['CLIENT_FACTORY']`` replaces that client (a fake in tests) at this one
+seam, so nothing needs patching where the client is used.
 """
 
 from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +20,13 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from django.core.cache import caches
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.utils.module_loading import import_string
 
 from .snap.client import AlloClient
 from .snap.config import PATH_PRESETS, PRODUCTION_BASE_URL, SANDBOX_BASE_URL, SnapConfig
 from .snap.errors import ConfigurationError
 
-__all__ = ["DEFAULTS", "doku_settings", "get_client", "load_pem", "reset"]
+__all__ = ["DEFAULTS", "build_client", "doku_settings", "get_client", "load_pem", "reset"]
 
 ENVIRONMENTS = ("sandbox", "production", "simulator")
 
@@ -48,6 +52,11 @@ DEFAULTS: dict[str, Any] = {
     "STATUS_SERVICE_CODE": "55",
     "TOKEN_REFRESH_MARGIN": 60,
     "CACHE_ALIAS": "default",
+    # What :func:`get_client` returns: ``None`` builds the real AlloClient from these
+    # settings; a callable taking no arguments (or its dotted path) returns the client
+    # to use instead, e.g. a fake in tests. Called once; the result is cached until
+    # settings change.
+    "CLIENT_FACTORY": None,
     # What we keep.
     "TOKEN_ENCRYPTION_KEYS": [],
     # DOKU's notifications to us.
@@ -227,15 +236,37 @@ class DjangoCacheTokenStore:
         return caches[self.alias].delete(key)
 
 
+def build_client() -> AlloClient:
+    """A new real client from settings (what ``CLIENT_FACTORY`` ``None`` means)."""
+    return AlloClient(build_snap_config(), DjangoCacheTokenStore(doku_settings.CACHE_ALIAS))
+
+
+def client_factory() -> Callable[[], AlloClient]:
+    """``DOKU_ALLO['CLIENT_FACTORY']`` resolved: a dotted path is imported."""
+    factory = doku_settings.CLIENT_FACTORY
+    if factory is None:
+        return build_client
+    if isinstance(factory, str):
+        try:
+            factory = import_string(factory)
+        except ImportError as exc:
+            raise ConfigurationError(
+                f"DOKU_ALLO['CLIENT_FACTORY'] {factory!r} cannot be imported: {exc}") from exc
+    if not callable(factory):
+        raise ConfigurationError(
+            "DOKU_ALLO['CLIENT_FACTORY'] must be a callable or its dotted path, "
+            f"got {factory!r}")
+    return factory  # type: ignore[no-any-return]
+
+
 def get_client() -> AlloClient:
-    """The process-wide client, built from settings on first use."""
+    """The process-wide client from ``CLIENT_FACTORY``, built on first use."""
     global _client
     client = _client
     if client is None:
         with _client_lock:
             if _client is None:
-                _client = AlloClient(build_snap_config(),
-                                     DjangoCacheTokenStore(doku_settings.CACHE_ALIAS))
+                _client = client_factory()()
             client = _client
     return client
 
@@ -246,8 +277,9 @@ def reset() -> None:
     doku_settings.reset()
     _read_key_file.cache_clear()
     with _client_lock:
-        if _client is not None:
-            _client.close()
+        close = getattr(_client, "close", None)
+        if close is not None:
+            close()
         _client = None
 
 

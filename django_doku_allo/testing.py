@@ -15,6 +15,12 @@ Or run your code against the DOKU simulator served by pytest-django's
     with doku_simulator(live_server.url):
         start = services.begin_binding(...)
         simulator.customer.complete_binding(start.binding.auth_code)
+
+Or replace DOKU altogether with a client of your own (a fake answering as DOKU
+would) through the one seam the library offers, no patching needed::
+
+    settings.DOKU_ALLO = {**settings.DOKU_ALLO, "CLIENT_FACTORY": lambda: fake}
+    # or a dotted path: "myshop.tests.fakes.build_client"
 """
 
 from __future__ import annotations
@@ -27,8 +33,8 @@ from django.conf import settings
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from . import notification_auth
 from .conf import doku_settings
+from .inbound import auth as notification_auth
 from .models import Payment
 from .snap.messages import format_amount
 from .snap.signing import minify, new_external_id, snap_timestamp, symmetric_signature

@@ -17,6 +17,8 @@ from django.utils import timezone
 from django_doku_allo import conf
 from django_doku_allo.models import Binding, BindingStatus, Payment, PaymentStatus
 from django_doku_allo.snap.signing import new_external_id
+from tests.support.fake_client import FakeAlloClient
+from tests.support.fake_client import install as install_fake_client
 
 
 @pytest.fixture(autouse=True)
@@ -112,7 +114,7 @@ def signals_sent() -> Iterator[SignalRecorder]:
 
 
 @pytest.fixture
-def doku(live_server: Any, settings: Any) -> Iterator[Any]:
+def live_simulator(live_server: Any, settings: Any) -> Iterator[Any]:
     """The DOKU simulator served by a real HTTP server, with this site as the merchant.
 
     Notifications are delivered when the test calls ``deliver()``.
@@ -122,6 +124,12 @@ def doku(live_server: Any, settings: Any) -> Iterator[Any]:
     settings.DOKU_ALLO = {**settings.DOKU_ALLO, "READ_TIMEOUT": 2.0, "DEADLINE": 5.0}
     with doku_simulator(live_server.url):
         yield live_server
+
+
+@pytest.fixture
+def fake_client(settings: Any) -> FakeAlloClient:
+    """A fake DOKU client the services use, installed through ``CLIENT_FACTORY``."""
+    return install_fake_client(settings)
 
 
 class _Recorder(logging.Handler):
@@ -149,7 +157,7 @@ def _no_secret_in_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """
     from django.core import mail
 
-    from django_doku_allo import notification_auth
+    from django_doku_allo.inbound import auth as notification_auth
     from django_doku_allo.snap.client import AlloClient
     from django_doku_allo.snap.messages import AccountBindingResponse, B2B2CToken
     from tests.settings import CLIENT_SECRET

@@ -2,7 +2,7 @@
 
 from example_project.base_settings import *  # noqa: F403  (apps, middleware, templates)
 from example_project.base_settings import INSTALLED_APPS, databases, doku_allo
-from tests.keys import DOKU_PRIVATE_KEY_PEM, MERCHANT_PRIVATE_KEY_PEM, public_pem
+from tests.support.keys import DOKU_PRIVATE_KEY_PEM, MERCHANT_PRIVATE_KEY_PEM, public_pem
 
 SECRET_KEY = "tests-only-not-secret"
 DEBUG = False

@@ -48,7 +48,7 @@ def test_each_misconfiguration_has_its_own_check_id(overrides: dict[str, Any],
 
 
 def test_keys_may_be_given_as_file_paths(tmp_path: Any) -> None:
-    from tests.keys import MERCHANT_PRIVATE_KEY_PEM
+    from tests.support.keys import MERCHANT_PRIVATE_KEY_PEM
     key_file = tmp_path / "merchant.pem"
     key_file.write_text(MERCHANT_PRIVATE_KEY_PEM)
 
@@ -59,8 +59,9 @@ def test_keys_may_be_given_as_file_paths(tmp_path: Any) -> None:
 def test_an_encrypted_private_key_works_with_its_password(client: Any) -> None:
     from cryptography.hazmat.primitives import serialization
 
-    from django_doku_allo import conf, notification_auth
-    from tests.keys import MERCHANT_PRIVATE_KEY_PEM
+    from django_doku_allo import conf
+    from django_doku_allo.inbound import auth as notification_auth
+    from tests.support.keys import MERCHANT_PRIVATE_KEY_PEM
 
     key = serialization.load_pem_private_key(MERCHANT_PRIVATE_KEY_PEM.encode(), None)
     encrypted = key.private_bytes(

@@ -16,7 +16,7 @@ from django_doku_allo.snap.signing import minify
 from django_doku_allo.testing import notification_body, notification_headers, notification_path
 from django_doku_allo.views import payment_return_url
 from tests.flows import CUSTOMER, bind, deliver, follow, pay, return_url
-from tests.threads import run_together
+from tests.support.threads import run_together
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
 
@@ -41,9 +41,9 @@ def test_same_notification_delivered_1000_times_by_16_threads_changes_state_once
 
 
 def test_notification_browser_return_and_sync_racing_end_in_one_state(
-    doku: Any, user: Any, signals_sent: Any,
+    live_simulator: Any, user: Any, signals_sent: Any,
 ) -> None:
-    binding = bind(doku, user)
+    binding = bind(live_simulator, user)
     reference = services.new_partner_reference_no()
     payment = pay(binding, partner_reference_no=reference)
     sim_customer.confirm_payment(payment.reference_no)
@@ -64,9 +64,9 @@ def test_notification_browser_return_and_sync_racing_end_in_one_state(
 
 
 def test_fifty_concurrent_refunds_of_one_payment_make_one_refund_call(
-    doku: Any, user: Any, signals_sent: Any,
+    live_simulator: Any, user: Any, signals_sent: Any,
 ) -> None:
-    binding = bind(doku, user)
+    binding = bind(live_simulator, user)
     payment = pay(binding)
     sim_customer.confirm_payment(payment.reference_no)
     deliver()
@@ -83,12 +83,12 @@ def test_fifty_concurrent_refunds_of_one_payment_make_one_refund_call(
 
 
 def test_binding_return_replayed_16_times_at_once_exchanges_the_code_once(
-    doku: Any, user: Any, monkeypatch: pytest.MonkeyPatch, signals_sent: Any,
+    live_simulator: Any, user: Any, monkeypatch: pytest.MonkeyPatch, signals_sent: Any,
 ) -> None:
     from django_doku_allo.conf import get_client
 
     start = services.begin_binding(user=user, phone_number="6281100000001",
-                                   customer=CUSTOMER, return_url=return_url(doku))
+                                   customer=CUSTOMER, return_url=return_url(live_simulator))
     page = sim_customer.complete_binding(start.binding.auth_code)
     client = get_client()
     exchanges: list[str] = []

@@ -23,8 +23,9 @@ from tests.flows import CUSTOMER, bind, deliver, follow, pay, return_url
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_link_pay_notify_refund_and_unlink(doku: Any, user: Any, signals_sent: Any) -> None:
-    binding = bind(doku, user)
+def test_link_pay_notify_refund_and_unlink(
+        live_simulator: Any, user: Any, signals_sent: Any) -> None:
+    binding = bind(live_simulator, user)
     assert binding.status == BindingStatus.ACTIVE
     assert binding.access_token
     assert binding.activated_at
@@ -65,10 +66,10 @@ def test_link_pay_notify_refund_and_unlink(doku: Any, user: Any, signals_sent: A
         services.balance_inquiry(binding, customer=CUSTOMER)
 
 
-def test_binding_whose_otp_always_fails_ends_failed(doku: Any, user: Any,
+def test_binding_whose_otp_always_fails_ends_failed(live_simulator: Any, user: Any,
                                                     signals_sent: Any) -> None:
     start = services.begin_binding(user=user, phone_number="6281100000003",
-                                   customer=CUSTOMER, return_url=return_url(doku))
+                                   customer=CUSTOMER, return_url=return_url(live_simulator))
     page = None
     for _ in range(3):
         page = sim_customer.submit_binding_otp(start.binding.auth_code, "123456")
@@ -81,10 +82,10 @@ def test_binding_whose_otp_always_fails_ends_failed(doku: Any, user: Any,
     assert len(signals_sent(signals.binding_failed)) == 1
 
 
-def test_success_redirect_without_otp_does_not_activate_the_binding(doku: Any, user: Any
+def test_success_redirect_without_otp_does_not_activate_the_binding(live_simulator: Any, user: Any
                                                                     ) -> None:
     start = services.begin_binding(user=user, phone_number="6281100000001",
-                                   customer=CUSTOMER, return_url=return_url(doku))
+                                   customer=CUSTOMER, return_url=return_url(live_simulator))
     # A forged "success" return: the customer never passed OTP/PIN at Allo Bank.
     success_url = start.binding.redirect_url  # unused, the state is what counts
     assert success_url
@@ -96,9 +97,9 @@ def test_success_redirect_without_otp_does_not_activate_the_binding(doku: Any, u
     assert result.status == BindingStatus.FAILED
 
 
-def test_insufficient_funds_fails_the_payment_with_doku_code(doku: Any, user: Any,
+def test_insufficient_funds_fails_the_payment_with_doku_code(live_simulator: Any, user: Any,
                                                              signals_sent: Any) -> None:
-    binding = bind(doku, user, phone="6281100000002")
+    binding = bind(live_simulator, user, phone="6281100000002")
 
     payment = pay(binding, amount="150000.00")
 
@@ -109,9 +110,9 @@ def test_insufficient_funds_fails_the_payment_with_doku_code(doku: Any, user: An
     assert state.debit_count(phone="6281100000002") == 0
 
 
-def test_customer_cancelling_on_the_payment_page_fails_the_payment(doku: Any, user: Any
+def test_customer_cancelling_on_the_payment_page_fails_the_payment(live_simulator: Any, user: Any
                                                                    ) -> None:
-    binding = bind(doku, user)
+    binding = bind(live_simulator, user)
     payment = pay(binding)
 
     sim_customer.cancel_payment(payment.reference_no)
@@ -121,9 +122,9 @@ def test_customer_cancelling_on_the_payment_page_fails_the_payment(doku: Any, us
     assert payment.status == PaymentStatus.FAILED
 
 
-def test_bank_timeout_after_debit_is_unknown_then_settled_by_status_check(doku: Any, user: Any
-                                                                          ) -> None:
-    binding = bind(doku, user, phone="6281100000004")
+def test_bank_timeout_after_debit_is_unknown_then_settled_by_status_check(
+        live_simulator: Any, user: Any) -> None:
+    binding = bind(live_simulator, user, phone="6281100000004")
 
     payment = pay(binding)
     assert payment.status == PaymentStatus.UNKNOWN
@@ -133,9 +134,9 @@ def test_bank_timeout_after_debit_is_unknown_then_settled_by_status_check(doku: 
     assert state.debit_count(phone="6281100000004") <= 1
 
 
-def test_answer_dropped_after_the_debit_is_unknown_then_settled_once(doku: Any, user: Any,
+def test_answer_dropped_after_the_debit_is_unknown_then_settled_once(live_simulator: Any, user: Any,
                                                                      signals_sent: Any) -> None:
-    binding = bind(doku, user)
+    binding = bind(live_simulator, user)
     faults.drop_response("payment", mode="html502")
 
     payment = pay(binding)
@@ -148,8 +149,8 @@ def test_answer_dropped_after_the_debit_is_unknown_then_settled_once(doku: Any, 
     assert len(signals_sent(signals.payment_succeeded)) == 1
 
 
-def test_refund_of_an_unpaid_payment_is_refused(doku: Any, user: Any) -> None:
-    binding = bind(doku, user)
+def test_refund_of_an_unpaid_payment_is_refused(live_simulator: Any, user: Any) -> None:
+    binding = bind(live_simulator, user)
     payment = pay(binding)
 
     with pytest.raises(NotRefundable):
@@ -157,8 +158,8 @@ def test_refund_of_an_unpaid_payment_is_refused(doku: Any, user: Any) -> None:
     assert state.refund_count() == 0
 
 
-def test_second_refund_of_one_payment_is_refused(doku: Any, user: Any) -> None:
-    binding = bind(doku, user)
+def test_second_refund_of_one_payment_is_refused(live_simulator: Any, user: Any) -> None:
+    binding = bind(live_simulator, user)
     payment = pay(binding)
     sim_customer.confirm_payment(payment.reference_no)
     deliver()
@@ -169,8 +170,8 @@ def test_second_refund_of_one_payment_is_refused(doku: Any, user: Any) -> None:
     assert state.refund_count() == 1
 
 
-def test_refund_timeout_is_unknown_until_a_status_check(doku: Any, user: Any) -> None:
-    binding = bind(doku, user)
+def test_refund_timeout_is_unknown_until_a_status_check(live_simulator: Any, user: Any) -> None:
+    binding = bind(live_simulator, user)
     payment = pay(binding)
     sim_customer.confirm_payment(payment.reference_no)
     deliver()
@@ -185,11 +186,11 @@ def test_refund_timeout_is_unknown_until_a_status_check(doku: Any, user: Any) ->
     assert payment.status == PaymentStatus.REFUNDED
 
 
-def test_browser_return_settles_the_payment_by_status_check(doku: Any, user: Any,
+def test_browser_return_settles_the_payment_by_status_check(live_simulator: Any, user: Any,
                                                             signals_sent: Any) -> None:
     from django_doku_allo.views import payment_return_url
 
-    binding = bind(doku, user)
+    binding = bind(live_simulator, user)
     reference = services.new_partner_reference_no()
     payment = pay(binding, partner_reference_no=reference)
     sim_customer.confirm_payment(payment.reference_no)
@@ -203,9 +204,9 @@ def test_browser_return_settles_the_payment_by_status_check(doku: Any, user: Any
     assert len(signals_sent(signals.payment_succeeded)) == 1
 
 
-def test_binding_return_state_is_single_use(doku: Any, user: Any) -> None:
+def test_binding_return_state_is_single_use(live_simulator: Any, user: Any) -> None:
     start = services.begin_binding(user=user, phone_number="6281100000001",
-                                   customer=CUSTOMER, return_url=return_url(doku))
+                                   customer=CUSTOMER, return_url=return_url(live_simulator))
     page = sim_customer.complete_binding(start.binding.auth_code)
     assert page.redirect_url
 
@@ -216,12 +217,12 @@ def test_binding_return_state_is_single_use(doku: Any, user: Any) -> None:
     assert second.status_code == 400
 
 
-def test_browser_return_can_leave_settling_to_the_notification(doku: Any, user: Any,
+def test_browser_return_can_leave_settling_to_the_notification(live_simulator: Any, user: Any,
                                                                settings: Any) -> None:
     from django_doku_allo.views import payment_return_url
 
     settings.DOKU_ALLO = {**settings.DOKU_ALLO, "PAYMENT_RETURN_STATUS_CHECK": False}
-    binding = bind(doku, user)
+    binding = bind(live_simulator, user)
     reference = services.new_partner_reference_no()
     payment = pay(binding, partner_reference_no=reference)
     sim_customer.confirm_payment(payment.reference_no)

@@ -21,11 +21,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.mark.slow
 def test_hundreds_of_read_timeouts_after_the_debit_never_debit_twice(
-    doku: Any, user: Any, settings: Any,
+    live_simulator: Any, user: Any, settings: Any,
 ) -> None:
     settings.DOKU_ALLO = {**settings.DOKU_ALLO, "READ_TIMEOUT": 0.5, "DEADLINE": 2.0}
     conf.reset()
-    binding = bind(doku, user)
+    binding = bind(live_simulator, user)
     rounds = 200
     payments = []
     for number in range(rounds):
@@ -151,14 +151,15 @@ def test_replayed_notification_hours_later_is_refused_as_stale(client: Any, make
     "https:/\\evil.example",
     "javascript:alert(1)",
 ])
-def test_binding_return_never_redirects_off_site(doku: Any, user: Any, target: str) -> None:
+def test_binding_return_never_redirects_off_site(
+        live_simulator: Any, user: Any, target: str) -> None:
     from urllib.parse import urlencode
 
     from django_doku_allo.simulator import customer as sim_customer
 
     start = services.begin_binding(
         user=user, phone_number="6281100000001", customer=CUSTOMER,
-        return_url=f"{return_url(doku)}?{urlencode({'next': target})}")
+        return_url=f"{return_url(live_simulator)}?{urlencode({'next': target})}")
     page = sim_customer.complete_binding(start.binding.auth_code)
 
     response = follow(Client(), page.redirect_url)
@@ -167,12 +168,12 @@ def test_binding_return_never_redirects_off_site(doku: Any, user: Any, target: s
     assert response["Location"] == "/"
 
 
-def test_binding_return_follows_a_same_site_next(doku: Any, user: Any) -> None:
+def test_binding_return_follows_a_same_site_next(live_simulator: Any, user: Any) -> None:
     from django_doku_allo.simulator import customer as sim_customer
 
     start = services.begin_binding(user=user, phone_number="6281100000001",
                                    customer=CUSTOMER,
-                                   return_url=f"{return_url(doku)}?next=/account/")
+                                   return_url=f"{return_url(live_simulator)}?next=/account/")
     page = sim_customer.complete_binding(start.binding.auth_code)
 
     response = follow(Client(), page.redirect_url)

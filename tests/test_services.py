@@ -24,8 +24,8 @@ from tests.flows import CUSTOMER, bind, deliver, pay, return_url
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_customer_token_is_encrypted_at_rest(doku: Any, user: Any) -> None:
-    binding = bind(doku, user)
+def test_customer_token_is_encrypted_at_rest(live_simulator: Any, user: Any) -> None:
+    binding = bind(live_simulator, user)
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT access_token, auth_code FROM doku_allo_binding WHERE id = %s",
@@ -45,8 +45,8 @@ def test_phone_number_is_shown_masked(make_binding: Any) -> None:
     assert "6281234567890" not in str(binding)
 
 
-def test_expired_customer_token_is_renewed_before_the_call(doku: Any, user: Any) -> None:
-    binding = bind(doku, user)
+def test_expired_customer_token_is_renewed_before_the_call(live_simulator: Any, user: Any) -> None:
+    binding = bind(live_simulator, user)
     old_token = binding.access_token
     Binding.objects.filter(pk=binding.pk).update(
         access_token_expires_at=timezone.now() - timedelta(minutes=1))
@@ -60,9 +60,9 @@ def test_expired_customer_token_is_renewed_before_the_call(doku: Any, user: Any)
 
 
 def test_customer_token_refused_by_doku_is_renewed_once_and_the_call_repeated(
-    doku: Any, user: Any,
+    live_simulator: Any, user: Any,
 ) -> None:
-    binding = bind(doku, user)
+    binding = bind(live_simulator, user)
     faults.force_error("balance", "4011102")
 
     balance = services.balance_inquiry(binding, customer=CUSTOMER)
@@ -70,9 +70,9 @@ def test_customer_token_refused_by_doku_is_renewed_once_and_the_call_repeated(
     assert balance.available is not None
 
 
-def test_revoked_binding_becomes_unbound_and_the_payment_fails(doku: Any, user: Any,
+def test_revoked_binding_becomes_unbound_and_the_payment_fails(live_simulator: Any, user: Any,
                                                               signals_sent: Any) -> None:
-    binding = bind(doku, user)
+    binding = bind(live_simulator, user)
     Binding.objects.filter(pk=binding.pk).update(
         access_token_expires_at=timezone.now() - timedelta(minutes=1), refresh_token="")
     faults.force_error("token_b2b2c", "4017400", times=None)
@@ -86,8 +86,8 @@ def test_revoked_binding_becomes_unbound_and_the_payment_fails(doku: Any, user: 
     assert state.debit_count() == 0
 
 
-def test_declined_unbinding_keeps_the_binding_active(doku: Any, user: Any) -> None:
-    binding = bind(doku, user)
+def test_declined_unbinding_keeps_the_binding_active(live_simulator: Any, user: Any) -> None:
+    binding = bind(live_simulator, user)
     faults.force_error("unbinding", "4030905")
 
     with pytest.raises(DeclinedError):
@@ -98,11 +98,11 @@ def test_declined_unbinding_keeps_the_binding_active(doku: Any, user: Any) -> No
     assert binding.response_code == "4030905"
 
 
-def test_unbinding_with_unknown_outcome_stays_unbinding_and_can_be_retried(doku: Any,
+def test_unbinding_with_unknown_outcome_stays_unbinding_and_can_be_retried(live_simulator: Any,
                                                                            user: Any) -> None:
     from django_doku_allo.exceptions import OutcomeUnknownError
 
-    binding = bind(doku, user)
+    binding = bind(live_simulator, user)
     faults.force_error("unbinding", "5000900")
 
     with pytest.raises(OutcomeUnknownError):
@@ -136,9 +136,10 @@ def test_begin_binding_refuses_a_malformed_phone_before_storing_anything(user: A
     assert not Binding.objects.exists()
 
 
-def test_binding_return_with_unknown_or_expired_state_is_refused(doku: Any, user: Any) -> None:
+def test_binding_return_with_unknown_or_expired_state_is_refused(
+        live_simulator: Any, user: Any) -> None:
     start = services.begin_binding(user=user, phone_number="6281100000001",
-                                   customer=CUSTOMER, return_url=return_url(doku))
+                                   customer=CUSTOMER, return_url=return_url(live_simulator))
     Binding.objects.filter(pk=start.binding.pk).update(
         state_expires_at=timezone.now() - timedelta(seconds=1))
     state_value = start.binding.raw and ""  # the state itself is never stored
@@ -190,8 +191,9 @@ def test_a_failing_signal_receiver_does_not_undo_the_state_change(
     assert payment.status == PaymentStatus.SUCCEEDED
 
 
-def test_refunded_status_from_doku_settles_our_unknown_refund(doku: Any, user: Any) -> None:
-    binding = bind(doku, user)
+def test_refunded_status_from_doku_settles_our_unknown_refund(
+        live_simulator: Any, user: Any) -> None:
+    binding = bind(live_simulator, user)
     payment = pay(binding)
     sim_customer.confirm_payment(payment.reference_no)
     deliver()
@@ -215,9 +217,9 @@ def test_refunded_status_from_doku_settles_our_unknown_refund(doku: Any, user: A
     ("4035402", PaymentStatus.FAILED),    # exceeds limit: declined
 ])
 def test_each_payment_answer_code_gives_its_documented_state(
-    doku: Any, user: Any, code: str, expected: str,
+    live_simulator: Any, user: Any, code: str, expected: str,
 ) -> None:
-    binding = bind(doku, user)
+    binding = bind(live_simulator, user)
     faults.force_error("payment", code)
 
     payment = pay(binding)
@@ -228,9 +230,9 @@ def test_each_payment_answer_code_gives_its_documented_state(
 
 
 def test_unknown_payment_that_doku_never_received_fails_after_the_check_delay(
-    doku: Any, user: Any,
+    live_simulator: Any, user: Any,
 ) -> None:
-    binding = bind(doku, user)
+    binding = bind(live_simulator, user)
     faults.force_error("payment", "5005400")
     payment = pay(binding)
     assert payment.status == PaymentStatus.UNKNOWN

@@ -116,8 +116,8 @@ def make_machine(live_server: Any, user: Any) -> type[RuleBasedStateMachine]:
     return OnePayment
 
 
-def test_random_interleavings_never_regress_or_over_refund(doku: Any, user: Any) -> None:
-    machine = make_machine(doku, user)
+def test_random_interleavings_never_regress_or_over_refund(live_simulator: Any, user: Any) -> None:
+    machine = make_machine(live_simulator, user)
     run_state_machine_as_test(machine, settings=settings(
         max_examples=25, stateful_step_count=10, deadline=None,
         suppress_health_check=list(HealthCheck)))

@@ -28,9 +28,9 @@ def run_sync(*args: str) -> str:
     return out.getvalue()
 
 
-def test_sync_settles_a_paid_payment_whose_notification_never_came(doku: Any, user: Any
+def test_sync_settles_a_paid_payment_whose_notification_never_came(live_simulator: Any, user: Any
                                                                    ) -> None:
-    binding = bind(doku, user)
+    binding = bind(live_simulator, user)
     paid = pay(binding)
     sim_customer.confirm_payment(paid.reference_no)  # notification left undelivered
     waiting = pay(binding)
@@ -47,9 +47,9 @@ def test_sync_settles_a_paid_payment_whose_notification_never_came(doku: Any, us
     assert "payments_changed=1" in output
 
 
-def test_sync_leaves_payments_younger_than_the_status_check_delay(doku: Any, user: Any
+def test_sync_leaves_payments_younger_than_the_status_check_delay(live_simulator: Any, user: Any
                                                                   ) -> None:
-    binding = bind(doku, user)
+    binding = bind(live_simulator, user)
     payment = pay(binding)
     sim_customer.confirm_payment(payment.reference_no)
 
@@ -60,8 +60,8 @@ def test_sync_leaves_payments_younger_than_the_status_check_delay(doku: Any, use
     assert "nothing to check" in output
 
 
-def test_second_run_right_after_skips_rows_just_checked(doku: Any, user: Any) -> None:
-    binding = bind(doku, user)
+def test_second_run_right_after_skips_rows_just_checked(live_simulator: Any, user: Any) -> None:
+    binding = bind(live_simulator, user)
     payment = pay(binding)
     age(payment)
 
@@ -72,11 +72,11 @@ def test_second_run_right_after_skips_rows_just_checked(doku: Any, user: Any) ->
     assert "nothing to check" in second
 
 
-def test_unreachable_doku_is_reported_and_changes_nothing(doku: Any, user: Any,
+def test_unreachable_doku_is_reported_and_changes_nothing(live_simulator: Any, user: Any,
                                                           settings: Any) -> None:
     from django_doku_allo import conf
 
-    binding = bind(doku, user)
+    binding = bind(live_simulator, user)
     payment = pay(binding)
     age(payment)
     settings.DOKU_ALLO = {**settings.DOKU_ALLO, "BASE_URL": "http://127.0.0.1:9/doku",

@@ -8,7 +8,7 @@ timestamp (spec section 6; reference 8.2 and 8.4). Each check can be switched of
 in settings, for the parts of this flow DOKU documents least.
 
 Each ``verify_*`` returns ``None`` for a genuine call, or the
-:class:`~django_doku_allo.snap.types.SnapAnswer` to refuse it with: the view
+:class:`~django_doku_allo.snap.messages.SnapAnswer` to refuse it with: the view
 sends it as is, so the response code is decided here, next to the check.
 """
 

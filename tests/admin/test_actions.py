@@ -15,14 +15,14 @@ from django_doku_allo import services
 from django_doku_allo.admin.actions import Outcome, Tally, run_each
 from django_doku_allo.models import Payment, PaymentStatus
 from tests.admin.helpers import run_action, sent_messages
-from tests.api.fake_doku import FakeAlloClient
+from tests.support.fake_client import FakeAlloClient
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_database_error_is_reported_for_its_object_and_the_others_still_run(
         admin_client: Client, make_payment: Callable[..., Payment],
-        monkeypatch: pytest.MonkeyPatch, doku: FakeAlloClient) -> None:
+        monkeypatch: pytest.MonkeyPatch, fake_client: FakeAlloClient) -> None:
     stuck = make_payment(status=PaymentStatus.PENDING)
     other = make_payment(binding=stuck.binding, status=PaymentStatus.PENDING)
     real_sync = services.sync_payment

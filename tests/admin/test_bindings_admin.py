@@ -19,7 +19,7 @@ from tests.admin.helpers import (
     sent_messages,
     staff_client,
 )
-from tests.api.fake_doku import FakeAlloClient, declined
+from tests.support.fake_client import FakeAlloClient, declined
 
 
 @pytest.mark.django_db
@@ -56,7 +56,7 @@ def test_binding_page_shows_no_token_and_redacts_the_auth_code_in_dokus_answer(
 @pytest.mark.django_db
 def test_unbind_action_unbinds_active_bindings_and_reports_skipped_ones(
         admin_client: Client, make_binding: Callable[..., Binding],
-        doku: FakeAlloClient) -> None:
+        fake_client: FakeAlloClient) -> None:
     active = make_binding(phone_number="6281100000001")
     pending = make_binding(phone_number="6281100000002", status=BindingStatus.PENDING)
     unbound = make_binding(phone_number="6281100000003", status=BindingStatus.UNBOUND)
@@ -67,7 +67,7 @@ def test_unbind_action_unbinds_active_bindings_and_reports_skipped_ones(
     active.refresh_from_db()
     assert active.status == BindingStatus.UNBOUND
     assert active.access_token == ""
-    assert doku.operations() == ["account_unbinding"]
+    assert fake_client.operations() == ["account_unbinding"]
     reports = sent_messages(response)
     assert reports[0] == ("success", "6281*****0001 (Active): unbound (Unbound).")
     assert reports[1][0] == "warning"
@@ -78,9 +78,9 @@ def test_unbind_action_unbinds_active_bindings_and_reports_skipped_ones(
 @pytest.mark.django_db
 def test_unbind_action_reports_a_refusal_by_doku_and_keeps_the_binding(
         admin_client: Client, make_binding: Callable[..., Binding],
-        doku: FakeAlloClient) -> None:
+        fake_client: FakeAlloClient) -> None:
     binding = make_binding()
-    doku.errors["account_unbinding"] = declined("account_unbinding")
+    fake_client.errors["account_unbinding"] = declined("account_unbinding")
 
     response = run_action(admin_client, "binding", "unbind_bindings", [binding])
 
@@ -94,7 +94,7 @@ def test_unbind_action_reports_a_refusal_by_doku_and_keeps_the_binding(
 @pytest.mark.django_db
 def test_unbind_action_is_offered_only_to_staff_with_can_unbind(
         django_user_model: Any, make_binding: Callable[..., Binding],
-        doku: FakeAlloClient) -> None:
+        fake_client: FakeAlloClient) -> None:
     binding = make_binding()
     viewer = staff_client(django_user_model, "view_binding", username="viewer")
     unbinder = staff_client(django_user_model, "view_binding", "can_unbind",
@@ -105,4 +105,4 @@ def test_unbind_action_is_offered_only_to_staff_with_can_unbind(
     run_action(viewer, "binding", "unbind_bindings", [binding])
     binding.refresh_from_db()
     assert binding.status == BindingStatus.ACTIVE
-    assert doku.calls == []
+    assert fake_client.calls == []

@@ -27,14 +27,14 @@ from tests.admin.helpers import (
     sent_messages,
     staff_client,
 )
-from tests.api.fake_doku import FakeAlloClient, declined, outcome_unknown
-from tests.threads import run_together
+from tests.support.fake_client import FakeAlloClient, declined, outcome_unknown
+from tests.support.threads import run_together
 
 
 @pytest.mark.django_db
 def test_refund_action_first_asks_for_a_reason_listing_eligible_and_ineligible_payments(
         admin_client: Client, make_payment: Callable[..., Payment],
-        make_binding: Callable[..., Binding], doku: FakeAlloClient) -> None:
+        make_binding: Callable[..., Binding], fake_client: FakeAlloClient) -> None:
     binding = make_binding()
     paid = make_payment(binding=binding, status=PaymentStatus.SUCCEEDED)
     pending = make_payment(binding=binding, status=PaymentStatus.PENDING)
@@ -53,13 +53,13 @@ def test_refund_action_first_asks_for_a_reason_listing_eligible_and_ineligible_p
     assert PHONE not in page
     assert 'name="reason"' in page
     assert not Refund.objects.exists()
-    assert doku.calls == []
+    assert fake_client.calls == []
 
 
 @pytest.mark.django_db
 def test_refund_action_refunds_eligible_payments_and_reports_skipped_ones(
         admin_client: Client, admin_user: Any, make_payment: Callable[..., Payment],
-        make_binding: Callable[..., Binding], doku: FakeAlloClient) -> None:
+        make_binding: Callable[..., Binding], fake_client: FakeAlloClient) -> None:
     binding = make_binding()
     paid = make_payment(binding=binding, status=PaymentStatus.SUCCEEDED)
     pending = make_payment(binding=binding, status=PaymentStatus.PENDING)
@@ -86,13 +86,13 @@ def test_refund_action_refunds_eligible_payments_and_reports_skipped_ones(
     assert "skipped: Payment" in reports[2][1]
     assert "already has refund" in reports[2][1]
     assert "skipped: The customer's Allo Bank account is no longer linked" in reports[3][1]
-    assert doku.operations() == ["refund"]
+    assert fake_client.operations() == ["refund"]
 
 
 @pytest.mark.django_db
 def test_refund_action_without_a_reason_shows_the_page_again_and_refunds_nothing(
         admin_client: Client, make_payment: Callable[..., Payment],
-        doku: FakeAlloClient) -> None:
+        fake_client: FakeAlloClient) -> None:
     paid = make_payment(status=PaymentStatus.SUCCEEDED)
 
     response = confirm_refund(admin_client, [paid], "")
@@ -100,13 +100,13 @@ def test_refund_action_without_a_reason_shows_the_page_again_and_refunds_nothing
     assert response.status_code == 200
     assert response.context["form"].errors == {"reason": ["This field is required."]}
     assert not Refund.objects.exists()
-    assert doku.calls == []
+    assert fake_client.calls == []
 
 
 @pytest.mark.django_db
 def test_refund_action_submitted_twice_refunds_once(
         admin_client: Client, make_payment: Callable[..., Payment],
-        doku: FakeAlloClient) -> None:
+        fake_client: FakeAlloClient) -> None:
     paid = make_payment(status=PaymentStatus.SUCCEEDED)
 
     confirm_refund(admin_client, [paid], "Out of stock")
@@ -114,7 +114,7 @@ def test_refund_action_submitted_twice_refunds_once(
     second = confirm_refund(admin_client, [paid], "Out of stock")
 
     assert Refund.objects.count() == 1
-    assert doku.operations() == ["refund"]
+    assert fake_client.operations() == ["refund"]
     [(tag, text)] = sent_messages(second)
     assert tag == "warning"
     assert "skipped" in text
@@ -123,9 +123,9 @@ def test_refund_action_submitted_twice_refunds_once(
 @pytest.mark.django_db
 def test_refund_action_reports_a_refusal_by_doku_as_failed(
         admin_client: Client, make_payment: Callable[..., Payment],
-        doku: FakeAlloClient) -> None:
+        fake_client: FakeAlloClient) -> None:
     paid = make_payment(status=PaymentStatus.SUCCEEDED)
-    doku.errors["refund"] = declined("refund", "4045801", "Refund Not Allowed")
+    fake_client.errors["refund"] = declined("refund", "4045801", "Refund Not Allowed")
 
     response = confirm_refund(admin_client, [paid], "Out of stock")
 
@@ -139,9 +139,9 @@ def test_refund_action_reports_a_refusal_by_doku_as_failed(
 @pytest.mark.django_db
 def test_refund_action_reports_an_unknown_outcome_and_says_not_to_refund_again(
         admin_client: Client, make_payment: Callable[..., Payment],
-        doku: FakeAlloClient) -> None:
+        fake_client: FakeAlloClient) -> None:
     paid = make_payment(status=PaymentStatus.SUCCEEDED)
-    doku.errors["refund"] = outcome_unknown("refund")
+    fake_client.errors["refund"] = outcome_unknown("refund")
 
     response = confirm_refund(admin_client, [paid], "Out of stock")
 
@@ -154,7 +154,7 @@ def test_refund_action_reports_an_unknown_outcome_and_says_not_to_refund_again(
 @pytest.mark.django_db
 def test_refund_action_is_offered_only_to_staff_with_can_refund(
         django_user_model: Any, make_payment: Callable[..., Payment],
-        doku: FakeAlloClient) -> None:
+        fake_client: FakeAlloClient) -> None:
     paid = make_payment(status=PaymentStatus.SUCCEEDED)
     viewer = staff_client(django_user_model, "view_payment", username="viewer")
     refunder = staff_client(django_user_model, "view_payment", "can_refund",
@@ -170,11 +170,11 @@ def test_refund_action_is_offered_only_to_staff_with_can_refund(
 @pytest.mark.django_db(transaction=True)
 def test_two_staff_members_refunding_at_once_refund_once(
         postgres_only: None, django_user_model: Any, make_payment: Callable[..., Payment],
-        doku: FakeAlloClient) -> None:
+        fake_client: FakeAlloClient) -> None:
     paid = make_payment(status=PaymentStatus.SUCCEEDED)
     clients = [staff_client(django_user_model, "view_payment", "can_refund", username=name)
                for name in ("dewi", "eko")]
-    doku.delay = 0.3
+    fake_client.delay = 0.3
     results = run_together([
         lambda client=client: sent_messages(confirm_refund(client, [paid], "Complaint"))
         for client in clients])
@@ -182,5 +182,5 @@ def test_two_staff_members_refunding_at_once_refund_once(
         r for r in results if not isinstance(r, BaseException)]
 
     assert Refund.objects.count() == 1
-    assert doku.operations() == ["refund"]
+    assert fake_client.operations() == ["refund"]
     assert sorted(report[0][0] for report in reports) == ["success", "warning"]

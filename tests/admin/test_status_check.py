@@ -17,13 +17,13 @@ from tests.admin.helpers import (
     sent_messages,
     staff_client,
 )
-from tests.api.fake_doku import FakeAlloClient, outcome_unknown
+from tests.support.fake_client import FakeAlloClient, outcome_unknown
 
 
 @pytest.mark.django_db
 def test_check_status_action_applies_dokus_answer_to_each_payment(
         admin_client: Client, make_payment: Callable[..., Payment],
-        make_binding: Callable[..., Binding], doku: FakeAlloClient) -> None:
+        make_binding: Callable[..., Binding], fake_client: FakeAlloClient) -> None:
     binding = make_binding()
     pending = make_payment(binding=binding, status=PaymentStatus.PENDING)
     failed = make_payment(binding=binding, status=PaymentStatus.FAILED)
@@ -37,15 +37,15 @@ def test_check_status_action_applies_dokus_answer_to_each_payment(
                     "with OTP/PIN) → Succeeded."),
         ("warning", f"Payment {failed.partner_reference_no}: skipped: already failed."),
     ]
-    assert doku.operations() == ["check_status"]
+    assert fake_client.operations() == ["check_status"]
 
 
 @pytest.mark.django_db
 def test_check_status_action_reports_when_doku_cannot_answer(
         admin_client: Client, make_payment: Callable[..., Payment],
-        doku: FakeAlloClient) -> None:
+        fake_client: FakeAlloClient) -> None:
     pending = make_payment(status=PaymentStatus.PENDING)
-    doku.errors["check_status"] = outcome_unknown("check_status")
+    fake_client.errors["check_status"] = outcome_unknown("check_status")
 
     response = run_action(admin_client, "payment", "check_payment_status", [pending])
 
@@ -57,13 +57,13 @@ def test_check_status_action_reports_when_doku_cannot_answer(
 @pytest.mark.django_db
 def test_check_status_action_settles_an_unknown_refund(
         admin_client: Client, make_payment: Callable[..., Payment],
-        make_binding: Callable[..., Binding], doku: FakeAlloClient) -> None:
+        make_binding: Callable[..., Binding], fake_client: FakeAlloClient) -> None:
     binding = make_binding()
     payment = make_payment(binding=binding, status=PaymentStatus.SUCCEEDED)
     unknown = make_refund(payment, status=RefundStatus.UNKNOWN)
     done = make_refund(make_payment(binding=binding, status=PaymentStatus.REFUNDED),
                        partner_refund_no="RFND" + "9" * 36)
-    doku.check_status_answer = {"latestTransactionStatus": "04", "refundHistory": [
+    fake_client.check_status_answer = {"latestTransactionStatus": "04", "refundHistory": [
         {"partnerRefundNo": unknown.partner_refund_no, "refundStatus": "00",
          "refundNo": "RF1"}]}
 

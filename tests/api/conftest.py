@@ -1,4 +1,7 @@
-"""Fixtures of the REST API tests: a fake DOKU and the users who call the API."""
+"""Fixtures of the REST API tests: the users who call the API.
+
+The fake DOKU client is the suite-wide ``fake_client`` fixture (tests/conftest.py).
+"""
 
 from __future__ import annotations
 
@@ -9,13 +12,6 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.test import Client
-
-from tests.api.fake_doku import FakeAlloClient, install
-
-
-@pytest.fixture
-def doku(monkeypatch: pytest.MonkeyPatch) -> FakeAlloClient:
-    return install(monkeypatch)
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from rest_framework.throttling import UserRateThrottle
 from django_doku_allo.api.errors import exception_handler
 from django_doku_allo.exceptions import ConfigurationError, TransitionNotAllowed
 from django_doku_allo.models import Binding, Payment
-from tests.api.fake_doku import FakeAlloClient
+from tests.support.fake_client import FakeAlloClient
 
 pytestmark = pytest.mark.django_db
 
@@ -32,18 +32,18 @@ ENDPOINTS = [
 
 @pytest.mark.parametrize(("method", "url"), ENDPOINTS)
 def test_anonymous_requests_are_refused_with_a_json_error(
-        client: Client, doku: FakeAlloClient, method: str, url: str) -> None:
+        client: Client, fake_client: FakeAlloClient, method: str, url: str) -> None:
     response = getattr(client, method)(url, content_type="application/json")
 
     # 403 with session authentication first (DRF's default), 401 with basic first.
     assert response.status_code in (401, 403)
     assert response.json()["code"] == "not_authenticated"
     assert response.json()["message"]
-    assert doku.calls == []
+    assert fake_client.calls == []
 
 
 def test_wrong_basic_credentials_are_refused(
-        client: Client, user: Any, doku: FakeAlloClient) -> None:
+        client: Client, user: Any, fake_client: FakeAlloClient) -> None:
     response = client.get("/api/payments/", HTTP_AUTHORIZATION="Basic c2l0aTp3cm9uZw==")
 
     assert response.status_code in (401, 403)
@@ -94,7 +94,7 @@ def test_an_unsupported_method_is_a_json_405(
                                 "message": 'Method "PUT" not allowed.'}
 
 
-def test_malformed_json_is_a_parse_error(api: Client, doku: FakeAlloClient) -> None:
+def test_malformed_json_is_a_parse_error(api: Client, fake_client: FakeAlloClient) -> None:
     response = api.post("/api/payments/", data="{not json", content_type="application/json")
 
     assert response.status_code == 400
@@ -106,7 +106,7 @@ def test_a_non_integer_id_is_404(api: Client) -> None:
 
 
 def test_validation_errors_list_every_field(
-        api: Client, make_binding: Callable[..., Binding], doku: FakeAlloClient) -> None:
+        api: Client, make_binding: Callable[..., Binding], fake_client: FakeAlloClient) -> None:
     response = api.post("/api/payments/", data={"amount": 5}, content_type="application/json")
 
     body = response.json()

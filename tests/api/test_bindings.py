@@ -10,8 +10,8 @@ from django.test import Client
 from django.urls import reverse
 
 from django_doku_allo.models import Binding, BindingStatus
-from tests.api.fake_doku import AUTH_CODE, REDIRECT_URL, FakeAlloClient, declined, unreachable
 from tests.api.helpers import post_json
+from tests.support.fake_client import AUTH_CODE, REDIRECT_URL, FakeAlloClient, declined, unreachable
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ def balance_url(binding: Binding) -> str:
 
 # --------------------------------------------------------------------------- create
 def test_create_starts_the_binding_and_returns_the_otp_page_url(
-        api: Client, user: Any, doku: FakeAlloClient) -> None:
+        api: Client, user: Any, fake_client: FakeAlloClient) -> None:
     response = post_json(api, LIST_URL, {"phone_number": PHONE, "next_url": "/orders/"},
                          **{"X-Device-ID": "pixel7a"})
 
@@ -41,7 +41,7 @@ def test_create_starts_the_binding_and_returns_the_otp_page_url(
     binding = Binding.objects.get(pk=data["id"])
     assert binding.user == user
     assert binding.device_id == "pixel7a"
-    [call] = doku.calls
+    [call] = fake_client.calls
     assert call.operation == "account_binding"
     assert call.customer.ip_address == "127.0.0.1"
     assert call.customer.device_id == "pixel7a"
@@ -50,7 +50,7 @@ def test_create_starts_the_binding_and_returns_the_otp_page_url(
 
 
 def test_create_response_never_contains_the_auth_code_or_full_phone_number(
-        api: Client, doku: FakeAlloClient) -> None:
+        api: Client, fake_client: FakeAlloClient) -> None:
     response = post_json(api, LIST_URL, {"phone_number": PHONE}, **{"X-Device-ID": "pixel7a"})
 
     assert response.status_code == 201
@@ -59,16 +59,16 @@ def test_create_response_never_contains_the_auth_code_or_full_phone_number(
 
 
 def test_create_without_a_device_id_is_refused_before_anything_is_stored(
-        api: Client, doku: FakeAlloClient) -> None:
+        api: Client, fake_client: FakeAlloClient) -> None:
     response = post_json(api, LIST_URL, {"phone_number": PHONE})
 
     assert response.status_code == 400
     assert response.json()["code"] == "device_id_required"
     assert not Binding.objects.exists()
-    assert doku.calls == []
+    assert fake_client.calls == []
 
 
-def test_create_with_a_malformed_device_id_is_refused(api: Client, doku: FakeAlloClient
+def test_create_with_a_malformed_device_id_is_refused(api: Client, fake_client: FakeAlloClient
                                                       ) -> None:
     response = post_json(api, LIST_URL, {"phone_number": PHONE},
                          **{"X-Device-ID": "pixel 7a; drop"})
@@ -79,7 +79,7 @@ def test_create_with_a_malformed_device_id_is_refused(api: Client, doku: FakeAll
 
 @pytest.mark.parametrize("phone", ["081100000001", "62811", "+6281100000001", "", "62abc1234"])
 def test_create_with_a_malformed_phone_number_is_a_field_error(
-        api: Client, doku: FakeAlloClient, phone: str) -> None:
+        api: Client, fake_client: FakeAlloClient, phone: str) -> None:
     response = post_json(api, LIST_URL, {"phone_number": phone}, **{"X-Device-ID": "pixel7a"})
 
     assert response.status_code == 400
@@ -87,12 +87,13 @@ def test_create_with_a_malformed_phone_number_is_a_field_error(
     assert body["code"] == "invalid"
     assert "phone_number" in body["fields"]
     assert body["message"].startswith("phone_number: ")
-    assert doku.calls == []
+    assert fake_client.calls == []
 
 
 def test_create_refused_by_doku_is_422_with_dokus_code_and_a_failed_binding(
-        api: Client, doku: FakeAlloClient) -> None:
-    doku.errors["account_binding"] = declined("account_binding", "4030718", "Inactive Account")
+        api: Client, fake_client: FakeAlloClient) -> None:
+    fake_client.errors["account_binding"] = declined("account_binding", "4030718",
+                                                     "Inactive Account")
 
     response = post_json(api, LIST_URL, {"phone_number": PHONE}, **{"X-Device-ID": "pixel7a"})
 
@@ -104,8 +105,8 @@ def test_create_refused_by_doku_is_422_with_dokus_code_and_a_failed_binding(
 
 
 def test_create_when_doku_is_unreachable_is_503_and_says_nothing_happened(
-        api: Client, doku: FakeAlloClient) -> None:
-    doku.errors["account_binding"] = unreachable("account_binding")
+        api: Client, fake_client: FakeAlloClient) -> None:
+    fake_client.errors["account_binding"] = unreachable("account_binding")
 
     response = post_json(api, LIST_URL, {"phone_number": PHONE}, **{"X-Device-ID": "pixel7a"})
 
@@ -114,22 +115,22 @@ def test_create_when_doku_is_unreachable_is_503_and_says_nothing_happened(
 
 
 def test_create_over_ipv6_is_refused_cleanly_as_doku_needs_ipv4(
-        api: Client, doku: FakeAlloClient) -> None:
+        api: Client, fake_client: FakeAlloClient) -> None:
     response = api.post(LIST_URL, data={"phone_number": PHONE}, content_type="application/json",
                         headers={"X-Device-ID": "pixel7a"}, REMOTE_ADDR="::1")
 
     assert response.status_code == 400
     assert response.json()["code"] == "ipv4_required"
-    assert doku.calls == []
+    assert fake_client.calls == []
 
 
-def test_create_over_ipv4_mapped_ipv6_uses_the_ipv4_address(api: Client, doku: FakeAlloClient
+def test_create_over_ipv4_mapped_ipv6_uses_the_ipv4_address(api: Client, fake_client: FakeAlloClient
                                                             ) -> None:
     response = api.post(LIST_URL, data={"phone_number": PHONE}, content_type="application/json",
                         headers={"X-Device-ID": "pixel7a"}, REMOTE_ADDR="::ffff:10.1.2.3")
 
     assert response.status_code == 201
-    assert doku.calls[0].customer.ip_address == "10.1.2.3"
+    assert fake_client.calls[0].customer.ip_address == "10.1.2.3"
 
 
 # --------------------------------------------------------------------------- list, retrieve
@@ -173,7 +174,7 @@ def test_retrieve_of_another_users_binding_is_404(
 
 # --------------------------------------------------------------------------- destroy
 def test_destroy_unbinds_at_doku_and_forgets_the_tokens(
-        api: Client, make_binding: Callable[..., Binding], doku: FakeAlloClient) -> None:
+        api: Client, make_binding: Callable[..., Binding], fake_client: FakeAlloClient) -> None:
     binding = make_binding()
 
     response = api.delete(detail_url(binding), headers={"X-Device-ID": "pixel7a"})
@@ -182,48 +183,48 @@ def test_destroy_unbinds_at_doku_and_forgets_the_tokens(
     binding.refresh_from_db()
     assert binding.status == BindingStatus.UNBOUND
     assert binding.access_token == ""
-    assert doku.operations() == ["account_unbinding"]
-    assert doku.calls[0].customer.device_id == "pixel7a"
+    assert fake_client.operations() == ["account_unbinding"]
+    assert fake_client.calls[0].customer.device_id == "pixel7a"
 
 
 def test_destroy_of_an_already_unbound_binding_succeeds_again_without_calling_doku(
-        api: Client, make_binding: Callable[..., Binding], doku: FakeAlloClient) -> None:
+        api: Client, make_binding: Callable[..., Binding], fake_client: FakeAlloClient) -> None:
     binding = make_binding(status=BindingStatus.UNBOUND, access_token="")
 
     response = api.delete(detail_url(binding))
 
     assert response.status_code == 204
-    assert doku.calls == []
+    assert fake_client.calls == []
 
 
 def test_destroy_of_a_pending_binding_is_409_binding_not_active(
-        api: Client, make_binding: Callable[..., Binding], doku: FakeAlloClient) -> None:
+        api: Client, make_binding: Callable[..., Binding], fake_client: FakeAlloClient) -> None:
     binding = make_binding(status=BindingStatus.PENDING)
 
     response = api.delete(detail_url(binding))
 
     assert response.status_code == 409
     assert response.json()["code"] == "binding_not_active"
-    assert doku.calls == []
+    assert fake_client.calls == []
 
 
 def test_destroy_of_a_failed_binding_is_409_invalid_transition(
-        api: Client, make_binding: Callable[..., Binding], doku: FakeAlloClient) -> None:
+        api: Client, make_binding: Callable[..., Binding], fake_client: FakeAlloClient) -> None:
     binding = make_binding(status=BindingStatus.FAILED)
 
     response = api.delete(detail_url(binding))
 
     assert response.status_code == 409
     assert response.json()["code"] == "invalid_transition"
-    assert doku.calls == []
+    assert fake_client.calls == []
     binding.refresh_from_db()
     assert binding.status == BindingStatus.FAILED
 
 
 def test_destroy_declined_by_doku_keeps_the_binding_active(
-        api: Client, make_binding: Callable[..., Binding], doku: FakeAlloClient) -> None:
+        api: Client, make_binding: Callable[..., Binding], fake_client: FakeAlloClient) -> None:
     binding = make_binding()
-    doku.errors["account_unbinding"] = declined("account_unbinding")
+    fake_client.errors["account_unbinding"] = declined("account_unbinding")
 
     response = api.delete(detail_url(binding))
 
@@ -235,7 +236,7 @@ def test_destroy_declined_by_doku_keeps_the_binding_active(
 
 def test_destroy_of_another_users_binding_is_404_and_calls_nothing(
         api: Client, make_binding: Callable[..., Binding], other_user: Any,
-        doku: FakeAlloClient) -> None:
+        fake_client: FakeAlloClient) -> None:
     theirs = make_binding(user=other_user)
 
     response = api.delete(detail_url(theirs))
@@ -243,25 +244,25 @@ def test_destroy_of_another_users_binding_is_404_and_calls_nothing(
     assert response.status_code == 404
     theirs.refresh_from_db()
     assert theirs.status == BindingStatus.ACTIVE
-    assert doku.calls == []
+    assert fake_client.calls == []
 
 
 def test_destroy_over_ipv6_falls_back_to_the_stored_customer_ip(
-        api: Client, make_binding: Callable[..., Binding], doku: FakeAlloClient) -> None:
+        api: Client, make_binding: Callable[..., Binding], fake_client: FakeAlloClient) -> None:
     binding = make_binding(customer_ip="10.20.30.40", device_id="pixel7a")
 
     response = api.delete(detail_url(binding), REMOTE_ADDR="::1")
 
     assert response.status_code == 204
-    assert doku.calls[0].customer.ip_address == "10.20.30.40"
-    assert doku.calls[0].customer.device_id == "pixel7a"
+    assert fake_client.calls[0].customer.ip_address == "10.20.30.40"
+    assert fake_client.calls[0].customer.device_id == "pixel7a"
 
 
 # --------------------------------------------------------------------------- balance
 def test_balance_returns_amounts_as_strings_with_two_decimals(
-        api: Client, make_binding: Callable[..., Binding], doku: FakeAlloClient) -> None:
+        api: Client, make_binding: Callable[..., Binding], fake_client: FakeAlloClient) -> None:
     binding = make_binding()
-    doku.balance = "250000"
+    fake_client.balance = "250000"
 
     response = api.get(balance_url(binding))
 
@@ -274,20 +275,20 @@ def test_balance_returns_amounts_as_strings_with_two_decimals(
 
 
 def test_balance_of_an_unbound_binding_is_409(
-        api: Client, make_binding: Callable[..., Binding], doku: FakeAlloClient) -> None:
+        api: Client, make_binding: Callable[..., Binding], fake_client: FakeAlloClient) -> None:
     binding = make_binding(status=BindingStatus.UNBOUND)
 
     response = api.get(balance_url(binding))
 
     assert response.status_code == 409
     assert response.json()["code"] == "binding_not_active"
-    assert doku.calls == []
+    assert fake_client.calls == []
 
 
 def test_balance_of_another_users_binding_is_404(
         api: Client, make_binding: Callable[..., Binding], other_user: Any,
-        doku: FakeAlloClient) -> None:
+        fake_client: FakeAlloClient) -> None:
     response = api.get(balance_url(make_binding(user=other_user)))
 
     assert response.status_code == 404
-    assert doku.calls == []
+    assert fake_client.calls == []

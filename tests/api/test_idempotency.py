@@ -21,9 +21,9 @@ from django_doku_allo.exceptions import (
 )
 from django_doku_allo.models import Binding, Payment
 from django_doku_allo.snap.messages import CustomerContext
-from tests.api.fake_doku import FakeAlloClient
 from tests.api.helpers import as_user, post_json
-from tests.threads import run_together
+from tests.support.fake_client import FakeAlloClient
+from tests.support.threads import run_together
 
 LIST_URL = "/api/payments/"
 KEY = "4f0c7a52-9a1e-4c55-9d0e-7b1f2f0d6a11"
@@ -37,7 +37,7 @@ def body(binding: Binding, **overrides: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------- through the API
 @pytest.mark.django_db
 def test_a_retry_with_the_same_key_returns_the_first_payment_without_charging_again(
-        api: Client, make_binding: Callable[..., Binding], doku: FakeAlloClient) -> None:
+        api: Client, make_binding: Callable[..., Binding], fake_client: FakeAlloClient) -> None:
     binding = make_binding()
     first = post_json(api, LIST_URL, body(binding), **{"Idempotency-Key": KEY})
 
@@ -48,12 +48,12 @@ def test_a_retry_with_the_same_key_returns_the_first_payment_without_charging_ag
     assert retry.json()["partner_reference_no"] == first.json()["partner_reference_no"]
     assert retry["Idempotent-Replayed"] == "true"
     assert Payment.objects.count() == 1
-    assert doku.operations() == ["payment"]
+    assert fake_client.operations() == ["payment"]
 
 
 @pytest.mark.django_db
 def test_a_retry_returns_the_payment_in_its_current_state(
-        api: Client, make_binding: Callable[..., Binding], doku: FakeAlloClient) -> None:
+        api: Client, make_binding: Callable[..., Binding], fake_client: FakeAlloClient) -> None:
     binding = make_binding()
     first = post_json(api, LIST_URL, body(binding), **{"Idempotency-Key": KEY})
     Payment.objects.filter(pk=first.json()["id"]).update(status="succeeded")
@@ -67,7 +67,7 @@ def test_a_retry_returns_the_payment_in_its_current_state(
 @pytest.mark.parametrize("change", [{"amount": "150001.00"}, {"description": "Sarong"},
                                     {"order_id": "ORD-2"}, {"next_url": "/elsewhere/"}])
 def test_the_same_key_with_a_different_request_is_refused(
-        api: Client, make_binding: Callable[..., Binding], doku: FakeAlloClient,
+        api: Client, make_binding: Callable[..., Binding], fake_client: FakeAlloClient,
         change: dict[str, str]) -> None:
     binding = make_binding()
     post_json(api, LIST_URL, body(binding), **{"Idempotency-Key": KEY})
@@ -77,12 +77,12 @@ def test_the_same_key_with_a_different_request_is_refused(
     assert response.status_code == 422
     assert response.json()["code"] == "idempotency_key_reused"
     assert Payment.objects.count() == 1
-    assert doku.operations() == ["payment"]
+    assert fake_client.operations() == ["payment"]
 
 
 @pytest.mark.django_db
 def test_the_same_amount_written_differently_is_the_same_request(
-        api: Client, make_binding: Callable[..., Binding], doku: FakeAlloClient) -> None:
+        api: Client, make_binding: Callable[..., Binding], fake_client: FakeAlloClient) -> None:
     binding = make_binding()
     post_json(api, LIST_URL, body(binding, amount="150000"), **{"Idempotency-Key": KEY})
 
@@ -96,7 +96,7 @@ def test_the_same_amount_written_differently_is_the_same_request(
 @pytest.mark.django_db
 def test_keys_belong_to_their_user(
         api: Client, make_binding: Callable[..., Binding], other_user: Any,
-        doku: FakeAlloClient) -> None:
+        fake_client: FakeAlloClient) -> None:
     post_json(api, LIST_URL, body(make_binding()), **{"Idempotency-Key": KEY})
 
     theirs = post_json(as_user(other_user), LIST_URL, body(make_binding(user=other_user)),
@@ -110,7 +110,7 @@ def test_keys_belong_to_their_user(
 @pytest.mark.django_db
 def test_a_key_older_than_the_ttl_is_refused_not_reused(
         api: Client, settings: Any, make_binding: Callable[..., Binding],
-        doku: FakeAlloClient) -> None:
+        fake_client: FakeAlloClient) -> None:
     settings.DOKU_ALLO = {**settings.DOKU_ALLO, "IDEMPOTENCY_KEY_TTL": 3600}
     binding = make_binding()
     first = post_json(api, LIST_URL, body(binding), **{"Idempotency-Key": KEY})
@@ -121,24 +121,24 @@ def test_a_key_older_than_the_ttl_is_refused_not_reused(
 
     assert response.status_code == 422
     assert response.json()["code"] == "idempotency_key_expired"
-    assert doku.operations() == ["payment"]
+    assert fake_client.operations() == ["payment"]
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("key", ["has space", "x" * 256, "tab\tkey"])
 def test_a_malformed_key_is_refused_before_anything_happens(
-        api: Client, make_binding: Callable[..., Binding], doku: FakeAlloClient,
+        api: Client, make_binding: Callable[..., Binding], fake_client: FakeAlloClient,
         key: str) -> None:
     response = post_json(api, LIST_URL, body(make_binding()), **{"Idempotency-Key": key})
 
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_idempotency_key"
-    assert doku.calls == []
+    assert fake_client.calls == []
 
 
 @pytest.mark.django_db
 def test_without_a_key_every_request_is_a_new_payment(
-        api: Client, make_binding: Callable[..., Binding], doku: FakeAlloClient) -> None:
+        api: Client, make_binding: Callable[..., Binding], fake_client: FakeAlloClient) -> None:
     binding = make_binding()
 
     post_json(api, LIST_URL, body(binding))
@@ -160,7 +160,7 @@ def pay(binding: Binding, key: str = KEY, **overrides: Any) -> tuple[Payment, bo
 
 @pytest.mark.django_db
 def test_pay_idempotently_stores_the_key_and_a_sha256_fingerprint(
-        make_binding: Callable[..., Binding], doku: FakeAlloClient) -> None:
+        make_binding: Callable[..., Binding], fake_client: FakeAlloClient) -> None:
     payment, created = pay(make_binding())
 
     assert created is True
@@ -170,7 +170,7 @@ def test_pay_idempotently_stores_the_key_and_a_sha256_fingerprint(
 
 @pytest.mark.django_db
 def test_pay_idempotently_ignores_the_return_urls_which_embed_a_fresh_reference(
-        make_binding: Callable[..., Binding], doku: FakeAlloClient) -> None:
+        make_binding: Callable[..., Binding], fake_client: FakeAlloClient) -> None:
     binding = make_binding()
     first, _ = pay(binding, success_url="https://shop.example/ok?p=1")
 
@@ -181,7 +181,7 @@ def test_pay_idempotently_ignores_the_return_urls_which_embed_a_fresh_reference(
 
 @pytest.mark.django_db
 def test_pay_idempotently_raises_for_a_reused_key_and_an_expired_one(
-        settings: Any, make_binding: Callable[..., Binding], doku: FakeAlloClient) -> None:
+        settings: Any, make_binding: Callable[..., Binding], fake_client: FakeAlloClient) -> None:
     binding = make_binding()
     first, _ = pay(binding)
 
@@ -194,7 +194,7 @@ def test_pay_idempotently_raises_for_a_reused_key_and_an_expired_one(
 
 @pytest.mark.django_db
 def test_pay_idempotently_turns_an_order_conflict_into_order_has_live_payment(
-        make_binding: Callable[..., Binding], doku: FakeAlloClient) -> None:
+        make_binding: Callable[..., Binding], fake_client: FakeAlloClient) -> None:
     binding = make_binding()
     pay(binding, key="", order_id="ORD-9")
 
@@ -205,10 +205,10 @@ def test_pay_idempotently_turns_an_order_conflict_into_order_has_live_payment(
 @pytest.mark.django_db
 def test_losing_the_insert_race_answers_with_the_winners_payment(
         monkeypatch: pytest.MonkeyPatch, make_binding: Callable[..., Binding],
-        doku: FakeAlloClient) -> None:
+        fake_client: FakeAlloClient) -> None:
     binding = make_binding()
     winner, _ = pay(binding)
-    doku.calls.clear()
+    fake_client.calls.clear()
     real_replay = services.idempotency._idempotent_replay
     lookups: list[str] = []
 
@@ -224,15 +224,15 @@ def test_losing_the_insert_race_answers_with_the_winners_payment(
     assert (payment.pk, created) == (winner.pk, False)
     assert lookups == ["lookup", "lookup"]
     assert Payment.objects.count() == 1
-    assert doku.calls == []
+    assert fake_client.calls == []
 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_requests_with_one_key_make_one_payment(
         postgres_only: None, make_binding: Callable[..., Binding], user: Any,
-        doku: FakeAlloClient) -> None:
+        fake_client: FakeAlloClient) -> None:
     binding = make_binding()
-    doku.delay = 0.3  # the second request arrives while the first is still with DOKU
+    fake_client.delay = 0.3  # the second request arrives while the first is still with DOKU
     clients = [as_user(user), as_user(user)]
     results = run_together([
         lambda client=client: post_json(client, LIST_URL, body(binding),
@@ -244,4 +244,4 @@ def test_two_concurrent_requests_with_one_key_make_one_payment(
     assert len({r.json()["id"] for r in responses}) == 1
     assert sorted(r.has_header("Idempotent-Replayed") for r in responses) == [False, True]
     assert Payment.objects.count() == 1
-    assert doku.operations() == ["payment"]
+    assert fake_client.operations() == ["payment"]

@@ -20,8 +20,14 @@ from django_doku_allo.models import (
     Refund,
     RefundStatus,
 )
-from tests.api.fake_doku import PAY_URL, FakeAlloClient, declined, outcome_unknown, unreachable
 from tests.api.helpers import as_user, post_json
+from tests.support.fake_client import (
+    PAY_URL,
+    FakeAlloClient,
+    declined,
+    outcome_unknown,
+    unreachable,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +53,7 @@ def payment_body(binding: Binding, **overrides: Any) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- create
 def test_create_charges_the_binding_and_returns_the_pending_payment(
-        api: Client, make_binding: Callable[..., Binding], doku: FakeAlloClient) -> None:
+        api: Client, make_binding: Callable[..., Binding], fake_client: FakeAlloClient) -> None:
     binding = make_binding()
 
     response = post_json(api, LIST_URL, payment_body(binding, order_id="ORD-1",
@@ -63,7 +69,7 @@ def test_create_charges_the_binding_and_returns_the_pending_payment(
     assert data["binding"] == binding.pk
     assert data["refunds"] == []
     assert "Idempotent-Replayed" not in response
-    [call] = doku.calls
+    [call] = fake_client.calls
     assert call.operation == "payment"
     assert call.request.partner_reference_no == data["partner_reference_no"]
     assert reverse("doku_allo:payment-return") in call.request.success_payment_url
@@ -74,7 +80,7 @@ def test_create_charges_the_binding_and_returns_the_pending_payment(
 
 @pytest.mark.parametrize("amount", ["150000", "150000.5", " 150000.00 "])
 def test_create_accepts_whole_and_one_decimal_amounts_and_answers_with_two(
-        api: Client, make_binding: Callable[..., Binding], doku: FakeAlloClient,
+        api: Client, make_binding: Callable[..., Binding], fake_client: FakeAlloClient,
         amount: Any) -> None:
     response = post_json(api, LIST_URL, payment_body(make_binding(), amount=amount))
 
@@ -85,19 +91,19 @@ def test_create_accepts_whole_and_one_decimal_amounts_and_answers_with_two(
 @pytest.mark.parametrize("amount", ["0", "0.00", "-1", "1.001", "abc", "1e3", "", "NaN",
                                     "12345678901234567.00", 150000, 150000.5, None, True])
 def test_create_refuses_amounts_that_are_not_positive_cents_in_a_string(
-        api: Client, make_binding: Callable[..., Binding], doku: FakeAlloClient,
+        api: Client, make_binding: Callable[..., Binding], fake_client: FakeAlloClient,
         amount: Any) -> None:
     response = post_json(api, LIST_URL, payment_body(make_binding(), amount=amount))
 
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
     assert "amount" in response.json()["fields"]
-    assert doku.calls == []
+    assert fake_client.calls == []
 
 
 def test_create_with_another_users_binding_reads_as_an_unknown_binding(
         api: Client, make_binding: Callable[..., Binding], other_user: Any,
-        doku: FakeAlloClient) -> None:
+        fake_client: FakeAlloClient) -> None:
     theirs = make_binding(user=other_user)
 
     response = post_json(api, LIST_URL, payment_body(theirs))
@@ -105,21 +111,21 @@ def test_create_with_another_users_binding_reads_as_an_unknown_binding(
     assert response.status_code == 400
     assert "binding" in response.json()["fields"]
     assert not Payment.objects.exists()
-    assert doku.calls == []
+    assert fake_client.calls == []
 
 
 def test_create_with_an_unbound_binding_is_409_binding_not_active(
-        api: Client, make_binding: Callable[..., Binding], doku: FakeAlloClient) -> None:
+        api: Client, make_binding: Callable[..., Binding], fake_client: FakeAlloClient) -> None:
     response = post_json(api, LIST_URL,
                          payment_body(make_binding(status=BindingStatus.UNBOUND)))
 
     assert response.status_code == 409
     assert response.json()["code"] == "binding_not_active"
-    assert doku.calls == []
+    assert fake_client.calls == []
 
 
 def test_a_second_payment_for_an_order_with_a_live_payment_is_409(
-        api: Client, make_binding: Callable[..., Binding], doku: FakeAlloClient) -> None:
+        api: Client, make_binding: Callable[..., Binding], fake_client: FakeAlloClient) -> None:
     binding = make_binding()
     assert post_json(api, LIST_URL, payment_body(binding, order_id="ORD-7")).status_code == 201
 
@@ -128,12 +134,12 @@ def test_a_second_payment_for_an_order_with_a_live_payment_is_409(
     assert response.status_code == 409
     assert response.json()["code"] == "order_has_live_payment"
     assert Payment.objects.count() == 1
-    assert doku.operations() == ["payment"]
+    assert fake_client.operations() == ["payment"]
 
 
 def test_a_payment_declined_by_doku_is_created_as_failed_with_the_reason(
-        api: Client, make_binding: Callable[..., Binding], doku: FakeAlloClient) -> None:
-    doku.errors["payment"] = declined("payment", "4035402", "Insufficient Funds")
+        api: Client, make_binding: Callable[..., Binding], fake_client: FakeAlloClient) -> None:
+    fake_client.errors["payment"] = declined("payment", "4035402", "Insufficient Funds")
 
     response = post_json(api, LIST_URL, payment_body(make_binding()))
 
@@ -143,8 +149,8 @@ def test_a_payment_declined_by_doku_is_created_as_failed_with_the_reason(
 
 
 def test_a_payment_whose_answer_never_came_is_created_as_unknown(
-        api: Client, make_binding: Callable[..., Binding], doku: FakeAlloClient) -> None:
-    doku.errors["payment"] = outcome_unknown("payment")
+        api: Client, make_binding: Callable[..., Binding], fake_client: FakeAlloClient) -> None:
+    fake_client.errors["payment"] = outcome_unknown("payment")
 
     response = post_json(api, LIST_URL, payment_body(make_binding()))
 
@@ -153,14 +159,14 @@ def test_a_payment_whose_answer_never_came_is_created_as_unknown(
 
 
 def test_create_over_ipv6_uses_the_ip_stored_with_the_binding(
-        api: Client, make_binding: Callable[..., Binding], doku: FakeAlloClient) -> None:
+        api: Client, make_binding: Callable[..., Binding], fake_client: FakeAlloClient) -> None:
     binding = make_binding(customer_ip="10.9.8.7")
 
     response = api.post(LIST_URL, data=payment_body(binding), content_type="application/json",
                         REMOTE_ADDR="::1")
 
     assert response.status_code == 201
-    assert doku.calls[0].customer.ip_address == "10.9.8.7"
+    assert fake_client.calls[0].customer.ip_address == "10.9.8.7"
 
 
 # --------------------------------------------------------------------------- list, retrieve
@@ -214,7 +220,7 @@ def test_list_query_count_does_not_grow_with_the_number_of_rows(
 
 # --------------------------------------------------------------------------- refund
 def test_staff_with_can_refund_refunds_a_customers_payment(
-        staff: Any, make_payment: Callable[..., Payment], doku: FakeAlloClient) -> None:
+        staff: Any, make_payment: Callable[..., Payment], fake_client: FakeAlloClient) -> None:
     payment = make_payment(status=PaymentStatus.SUCCEEDED)
 
     response = post_json(as_user(staff), refund_url(payment), {"reason": "Out of stock"})
@@ -229,11 +235,11 @@ def test_staff_with_can_refund_refunds_a_customers_payment(
     assert payment.status == PaymentStatus.REFUNDED
     assert Refund.objects.get().requested_by == staff
     # The customer's stored address goes to DOKU, not the staff member's.
-    assert doku.calls[0].customer.ip_address == payment.customer_ip
+    assert fake_client.calls[0].customer.ip_address == payment.customer_ip
 
 
 def test_a_second_refund_of_one_payment_is_409_and_doku_is_called_once(
-        staff: Any, make_payment: Callable[..., Payment], doku: FakeAlloClient) -> None:
+        staff: Any, make_payment: Callable[..., Payment], fake_client: FakeAlloClient) -> None:
     payment = make_payment(status=PaymentStatus.SUCCEEDED)
     client = as_user(staff)
     assert post_json(client, refund_url(payment), {"reason": "Duplicate"}).status_code == 201
@@ -242,35 +248,35 @@ def test_a_second_refund_of_one_payment_is_409_and_doku_is_called_once(
 
     assert response.status_code == 409
     assert response.json()["code"] == "not_refundable"
-    assert doku.operations() == ["refund"]
+    assert fake_client.operations() == ["refund"]
 
 
 def test_refund_of_a_pending_payment_is_409_not_refundable(
-        staff: Any, make_payment: Callable[..., Payment], doku: FakeAlloClient) -> None:
+        staff: Any, make_payment: Callable[..., Payment], fake_client: FakeAlloClient) -> None:
     payment = make_payment(status=PaymentStatus.PENDING)
 
     response = post_json(as_user(staff), refund_url(payment), {"reason": "Changed mind"})
 
     assert response.status_code == 409
     assert response.json()["code"] == "not_refundable"
-    assert doku.calls == []
+    assert fake_client.calls == []
 
 
 def test_refund_needs_a_reason(staff: Any, make_payment: Callable[..., Payment],
-                               doku: FakeAlloClient) -> None:
+                               fake_client: FakeAlloClient) -> None:
     payment = make_payment(status=PaymentStatus.SUCCEEDED)
 
     response = post_json(as_user(staff), refund_url(payment), {})
 
     assert response.status_code == 400
     assert "reason" in response.json()["fields"]
-    assert doku.calls == []
+    assert fake_client.calls == []
 
 
 def test_refund_declined_by_doku_is_a_failed_refund_and_the_payment_stays_paid(
-        staff: Any, make_payment: Callable[..., Payment], doku: FakeAlloClient) -> None:
+        staff: Any, make_payment: Callable[..., Payment], fake_client: FakeAlloClient) -> None:
     payment = make_payment(status=PaymentStatus.SUCCEEDED)
-    doku.errors["refund"] = declined("refund", "4045801", "Refund Not Allowed")
+    fake_client.errors["refund"] = declined("refund", "4045801", "Refund Not Allowed")
 
     response = post_json(as_user(staff), refund_url(payment), {"reason": "Late"})
 
@@ -281,31 +287,31 @@ def test_refund_declined_by_doku_is_a_failed_refund_and_the_payment_stays_paid(
 
 
 def test_a_customer_may_not_refund_by_default(
-        api: Client, make_payment: Callable[..., Payment], doku: FakeAlloClient) -> None:
+        api: Client, make_payment: Callable[..., Payment], fake_client: FakeAlloClient) -> None:
     payment = make_payment(status=PaymentStatus.SUCCEEDED)
 
     response = post_json(api, refund_url(payment), {"reason": "I want my money"})
 
     assert response.status_code == 403
     assert response.json()["code"] == "permission_denied"
-    assert doku.calls == []
+    assert fake_client.calls == []
 
 
 def test_staff_without_can_refund_cannot_reach_customers_payments(
         django_user_model: Any, make_payment: Callable[..., Payment],
-        doku: FakeAlloClient) -> None:
+        fake_client: FakeAlloClient) -> None:
     clerk = django_user_model.objects.create_user(username="eko", password="x", is_staff=True)
     payment = make_payment(status=PaymentStatus.SUCCEEDED)
 
     response = post_json(as_user(clerk), refund_url(payment), {"reason": "Oops"})
 
     assert response.status_code == 404
-    assert doku.calls == []
+    assert fake_client.calls == []
 
 
 def test_refund_permission_classes_come_from_settings(
         api: Client, settings: Any, make_payment: Callable[..., Payment],
-        doku: FakeAlloClient) -> None:
+        fake_client: FakeAlloClient) -> None:
     settings.DOKU_ALLO = {**settings.DOKU_ALLO, "API_REFUND_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated"]}
     payment = make_payment(status=PaymentStatus.SUCCEEDED)
@@ -318,20 +324,20 @@ def test_refund_permission_classes_come_from_settings(
 
 # --------------------------------------------------------------------------- sync
 def test_sync_applies_the_status_doku_reports(
-        api: Client, make_payment: Callable[..., Payment], doku: FakeAlloClient) -> None:
+        api: Client, make_payment: Callable[..., Payment], fake_client: FakeAlloClient) -> None:
     payment = make_payment(status=PaymentStatus.PENDING)
 
     response = post_json(api, sync_url(payment))
 
     assert response.status_code == 200
     assert response.json()["status"] == "succeeded"
-    assert doku.operations() == ["check_status"]
+    assert fake_client.operations() == ["check_status"]
 
 
 def test_sync_when_doku_is_unreachable_is_503_and_the_payment_is_unchanged(
-        api: Client, make_payment: Callable[..., Payment], doku: FakeAlloClient) -> None:
+        api: Client, make_payment: Callable[..., Payment], fake_client: FakeAlloClient) -> None:
     payment = make_payment(status=PaymentStatus.PENDING)
-    doku.errors["check_status"] = unreachable("check_status")
+    fake_client.errors["check_status"] = unreachable("check_status")
 
     response = post_json(api, sync_url(payment))
 
@@ -343,10 +349,10 @@ def test_sync_when_doku_is_unreachable_is_503_and_the_payment_is_unchanged(
 
 def test_sync_of_another_users_payment_is_404(
         api: Client, make_payment: Callable[..., Payment],
-        make_binding: Callable[..., Binding], other_user: Any, doku: FakeAlloClient) -> None:
+        make_binding: Callable[..., Binding], other_user: Any, fake_client: FakeAlloClient) -> None:
     theirs = make_payment(binding=make_binding(user=other_user))
 
     response = post_json(api, sync_url(theirs))
 
     assert response.status_code == 404
-    assert doku.calls == []
+    assert fake_client.calls == []

@@ -9,9 +9,9 @@ import pytest
 from django.test import Client
 
 from django_doku_allo.models import Binding, Payment, PaymentStatus, Refund, RefundStatus
-from tests.api.fake_doku import FakeAlloClient
 from tests.api.helpers import as_user, post_json
-from tests.threads import run_together
+from tests.support.fake_client import FakeAlloClient
+from tests.support.threads import run_together
 
 
 def make_refund(payment: Payment, **fields: Any) -> Refund:
@@ -79,10 +79,10 @@ def test_refunds_are_read_only(api: Client, make_payment: Callable[..., Payment]
 @pytest.mark.django_db(transaction=True)
 def test_two_staff_refunding_one_payment_at_once_refund_it_once(
         postgres_only: None, staff: Any, django_user_model: Any,
-        make_payment: Callable[..., Payment], doku: FakeAlloClient) -> None:
+        make_payment: Callable[..., Payment], fake_client: FakeAlloClient) -> None:
     colleague = django_user_model.objects.create_superuser(username="admin2", password="x")
     payment = make_payment(status=PaymentStatus.SUCCEEDED)
-    doku.delay = 0.3
+    fake_client.delay = 0.3
     clients = [as_user(staff), as_user(colleague)]
     results = run_together([
         lambda client=client: post_json(client, f"/api/payments/{payment.pk}/refund/",
@@ -92,4 +92,4 @@ def test_two_staff_refunding_one_payment_at_once_refund_it_once(
 
     assert sorted(statuses) == [201, 409]
     assert Refund.objects.count() == 1
-    assert doku.operations() == ["refund"]
+    assert fake_client.operations() == ["refund"]

@@ -31,8 +31,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from django_doku_allo.models import Binding, Payment, PaymentStatus, Refund, RefundStatus
-from tests.api.fake_doku import FakeAlloClient
 from tests.api.helpers import SPECTACULAR_SCHEMA
+from tests.support.fake_client import FakeAlloClient
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +68,7 @@ def wsgi_app(settings: Any) -> Iterator[WSGIHandler]:
 
 @pytest.fixture
 def shop(django_user_model: Any, make_binding: Callable[..., Binding],
-         make_payment: Callable[..., Payment], doku: FakeAlloClient) -> Shop:
+         make_payment: Callable[..., Payment], fake_client: FakeAlloClient) -> Shop:
     """A superuser (so refunds are allowed) with a binding, a payment and a refund."""
     owner = django_user_model.objects.create_superuser(username="owner", password=PASSWORD)
     binding = make_binding(user=owner)

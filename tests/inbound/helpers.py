@@ -7,8 +7,8 @@ from typing import Any
 
 from django_doku_allo.snap.signing import asymmetric_signature, snap_timestamp
 from django_doku_allo.testing import notification_path
-from tests.keys import DOKU_PRIVATE_KEY_PEM
 from tests.settings import CLIENT_ID
+from tests.support.keys import DOKU_PRIVATE_KEY_PEM
 
 TOKEN_PATH = "/doku-allo/authorization/v1/access-token/b2b"
 

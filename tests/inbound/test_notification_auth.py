@@ -17,8 +17,8 @@ from django_doku_allo.models import Notification, PaymentStatus
 from django_doku_allo.snap.signing import minify, snap_timestamp
 from django_doku_allo.testing import notification_body, notification_headers, notification_path
 from tests.inbound.helpers import post_raw
-from tests.keys import DOKU_PRIVATE_KEY_PEM
 from tests.settings import CLIENT_ID, DOKU_ALLO
+from tests.support.keys import DOKU_PRIVATE_KEY_PEM
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ import pytest
 
 from django_doku_allo.snap.signing import snap_timestamp
 from tests.inbound.helpers import TOKEN_PATH, post_token, token_request_headers
-from tests.keys import MERCHANT_PRIVATE_KEY_PEM, public_pem
 from tests.settings import CLIENT_ID
+from tests.support.keys import MERCHANT_PRIVATE_KEY_PEM, public_pem
 
 pytestmark = pytest.mark.django_db
 

@@ -23,7 +23,7 @@ from django_doku_allo.snap.signing import (
     snap_timestamp,
     symmetric_signature,
 )
-from tests.keys import DOKU_PRIVATE_KEY_PEM, MERCHANT_PRIVATE_KEY_PEM, public_pem
+from tests.support.keys import DOKU_PRIVATE_KEY_PEM, MERCHANT_PRIVATE_KEY_PEM, public_pem
 
 PREFIX = "/doku-simulator"
 PATHS = {

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from django_doku_allo.simulator import customer, state
 from django_doku_allo.simulator.notifications import deliver_due_notifications
 from django_doku_allo.snap.signing import minify
+from tests.support.threads import run_together, succeeded
 
 from .conftest import HAPPY_PHONE, MerchantStub, Snap, payment_body
 
@@ -22,25 +21,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 def _race(task: Callable[[], Any], threads: int = 4) -> list[Any]:
     """Run ``task`` in ``threads`` threads released at once; return their results."""
-    barrier = threading.Barrier(threads)
-    results: list[Any] = []
-    lock = threading.Lock()
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            result = task()
-            with lock:
-                results.append(result)
-        finally:
-            connection.close()
-
-    workers = [threading.Thread(target=run) for _ in range(threads)]
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join(30)
-    return results
+    return succeeded(run_together([task] * threads))
 
 
 def test_concurrent_twins_with_one_external_id_create_one_payment(postgres_only: None) -> None:

@@ -7,8 +7,6 @@ is worked around here, in the test, never by loosening the simulator.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import types
 from typing import Any
 
@@ -16,14 +14,14 @@ import pytest
 from django.conf import settings
 
 from django_doku_allo.simulator import customer, state
-from tests.doku_sdk import load_sdk, models
-from tests.keys import DOKU_PRIVATE_KEY_PEM, MERCHANT_PRIVATE_KEY_PEM, public_pem
+from tests.support.doku_sdk import installed, load_sdk, models
+from tests.support.keys import DOKU_PRIVATE_KEY_PEM, MERCHANT_PRIVATE_KEY_PEM, public_pem
 
 from .conftest import PREFIX
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(importlib.util.find_spec("doku_python_library") is None,
+    pytest.mark.skipif(not installed(),
                        reason="doku-python-library (a dev dependency) is not installed"),
 ]
 

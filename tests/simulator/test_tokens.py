@@ -12,7 +12,7 @@ from django_doku_allo.snap.signing import (
     parse_snap_timestamp,
     snap_timestamp,
 )
-from tests.keys import DOKU_PRIVATE_KEY_PEM, MERCHANT_PRIVATE_KEY_PEM
+from tests.support.keys import DOKU_PRIVATE_KEY_PEM, MERCHANT_PRIVATE_KEY_PEM
 
 from .conftest import Snap
 

@@ -1,83 +1,27 @@
 """Fixtures of the SNAP protocol tests: keys, a scripted local HTTP "DOKU", a client.
 
-``FakeDoku`` is a real threaded ``http.server`` on 127.0.0.1 with a random port.
-It records every request exactly as it arrived (method, path, headers, raw body
-bytes) and answers each path with handlers a test scripts; the token endpoints
-answer by default. Nothing in here mocks ``requests``.
+The pieces live in :mod:`tests.support` (``keys``, ``fake_doku``, ``snap_client``,
+``doku_sdk``); this module only provides them as fixtures. ``FakeDoku`` and
+``KeyPair`` stay importable from here for the modules that still do.
 """
 
 from __future__ import annotations
 
-import ast
-import base64
-import contextlib
-import hashlib
-import hmac
-import importlib.util
-import itertools
-import json
 import socket
-import threading
-import time
-from collections import deque
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from django_doku_allo.snap.client import AlloClient
-from django_doku_allo.snap.config import Paths, SnapConfig
-from django_doku_allo.snap.signing import load_private_key
 from django_doku_allo.snap.tokens import MemoryTokenStore
-from django_doku_allo.snap.transport import HttpReply
+from tests.support import doku_sdk
+from tests.support.doku_sdk import SdkSigner
+from tests.support.fake_doku import FakeDoku
+from tests.support.keys import KeyPair
+from tests.support.snap_client import ClientFactory, make_config
 
-CLIENT_ID = "BRN-0001-1700000000001"
-CLIENT_SECRET = "SK-snap-tests-9c2e4f7a1b"
-PATHS = Paths()
-
-
-# --------------------------------------------------------------------------- keys
-def _generate_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-def _private_pem(key: rsa.RSAPrivateKey, fmt: serialization.PrivateFormat) -> str:
-    return key.private_bytes(serialization.Encoding.PEM, fmt,
-                             serialization.NoEncryption()).decode("ascii")
-
-
-def _public_pem(key: rsa.RSAPrivateKey, fmt: serialization.PublicFormat) -> str:
-    return key.public_key().public_bytes(serialization.Encoding.PEM, fmt).decode("ascii")
-
-
-@dataclass(frozen=True)
-class KeyPair:
-    """One RSA key in every PEM shape the code must accept."""
-
-    private_pkcs8: str
-    private_pkcs1: str
-    public_spki: str
-    public_pkcs1: str
-
-    @classmethod
-    def generate(cls) -> KeyPair:
-        key = _generate_key()
-        return cls(
-            private_pkcs8=_private_pem(key, serialization.PrivateFormat.PKCS8),
-            private_pkcs1=_private_pem(key, serialization.PrivateFormat.TraditionalOpenSSL),
-            public_spki=_public_pem(key, serialization.PublicFormat.SubjectPublicKeyInfo),
-            public_pkcs1=_public_pem(key, serialization.PublicFormat.PKCS1),
-        )
-
-    def secret_fragments(self) -> list[str]:
-        """Lines of the private key's base64 body: none may ever reach a log."""
-        return [line for line in self.private_pkcs8.splitlines() if "-----" not in line]
+__all__ = ["FakeDoku", "KeyPair"]
 
 
 @pytest.fixture(scope="session")
@@ -90,267 +34,14 @@ def other_keys() -> KeyPair:
     return KeyPair.generate()
 
 
-# --------------------------------------------------------------------------- signatures
-def raw_symmetric_signature(secret: str, method: str, path: str, token: str, raw_body: bytes,
-                            timestamp: str) -> str:
-    """The SNAP symmetric signature over *exactly* ``raw_body``, computed independently
-    of the code under test: if it matches what the client sent, the client signed the
-    bytes it sent."""
-    digest = hashlib.sha256(raw_body).hexdigest()
-    message = f"{method}:{path}:{token}:{digest}:{timestamp}"
-    mac = hmac.new(secret.encode("utf-8"), message.encode("utf-8"), hashlib.sha512).digest()
-    return base64.b64encode(mac).decode("ascii")
-
-
-SdkSigner = Callable[[str, str, str, dict[str, Any], str, str], str]
-
-
-def load_sdk_symmetric_signature() -> SdkSigner | None:
-    """``TokenService.generate_symmetric_signature`` from DOKU's installed Python SDK.
-
-    The SDK package cannot be imported as a whole (1.1.72 imports ``xmltodict``
-    without declaring it), so the function's own source is lifted out of
-    ``services/token_service.py`` with ``ast`` and run unchanged.
-    """
-    spec = importlib.util.find_spec("doku_python_library")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    source_path = (Path(next(iter(spec.submodule_search_locations)))
-                   / "src" / "services" / "token_service.py")
-    if not source_path.exists():
-        return None
-    tree = ast.parse(source_path.read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef) and node.name == "generate_symmetric_signature":
-            node.decorator_list = []
-            module = ast.Module(body=[node], type_ignores=[])
-            namespace: dict[str, Any] = {"json": json, "hashlib": hashlib, "hmac": hmac,
-                                         "base64": base64}
-            exec(compile(module, str(source_path), "exec"), namespace)
-            return namespace["generate_symmetric_signature"]  # type: ignore[no-any-return]
-    return None
-
-
 @pytest.fixture(scope="session")
 def sdk_symmetric_signature() -> SdkSigner:
-    signer = load_sdk_symmetric_signature()
+    """``TokenService.generate_symmetric_signature`` from DOKU's installed Python SDK."""
+    with pytest.MonkeyPatch.context() as patch:
+        signer = doku_sdk.symmetric_signer(set_module=patch.setitem)
     if signer is None:
         pytest.skip("doku-python-library is not installed (dev dependency)")
     return signer
-
-
-# --------------------------------------------------------------------------- the fake DOKU
-@dataclass(frozen=True)
-class Recorded:
-    """One request as the server received it."""
-
-    method: str
-    path: str
-    headers: Message
-    body: bytes
-    received_at: float
-
-    def header(self, name: str) -> str | None:
-        return self.headers.get(name)
-
-    def json(self) -> Any:
-        return json.loads(self.body.decode("utf-8"))
-
-
-class Exchange:
-    """What a scripted handler may do with the connection."""
-
-    def __init__(self, handler: BaseHTTPRequestHandler) -> None:
-        self._handler = handler
-
-    def raw(self, status: int, body: bytes, *, content_type: str = "application/json",
-            headers: Mapping[str, str] | None = None, declare_length: int | None = None,
-            close: bool = False) -> None:
-        """Send ``body``; ``declare_length`` lies about Content-Length (truncation)."""
-        h = self._handler
-        with contextlib.suppress(OSError):
-            h.send_response(status)
-            h.send_header("Content-Type", content_type)
-            h.send_header("Content-Length",
-                          str(len(body) if declare_length is None else declare_length))
-            for name, value in (headers or {}).items():
-                h.send_header(name, value)
-            if close or declare_length is not None:
-                h.send_header("Connection", "close")
-                h.close_connection = True
-            h.end_headers()
-            h.wfile.write(body)
-            h.wfile.flush()
-
-    def json(self, status: int, payload: Any, **kwargs: Any) -> None:
-        self.raw(status, json.dumps(payload).encode("utf-8"), **kwargs)
-
-    def trickle(self, status: int, body: bytes, *, interval: float,
-                declare_length: bool = True) -> None:
-        """Send the body one byte at a time, ``interval`` seconds apart."""
-        h = self._handler
-        h.close_connection = True
-        try:
-            h.send_response(status)
-            h.send_header("Content-Type", "application/json")
-            if declare_length:
-                h.send_header("Content-Length", str(len(body)))
-            h.send_header("Connection", "close")
-            h.end_headers()
-            h.wfile.flush()
-            for i in range(len(body)):
-                time.sleep(interval)
-                h.wfile.write(body[i:i + 1])
-                h.wfile.flush()
-        except OSError:
-            return
-
-    def trickle_raw(self, data: bytes, *, interval: float) -> None:
-        """Write a whole HTTP response, status line included, one byte at a time."""
-        h = self._handler
-        h.close_connection = True
-        try:
-            for i in range(len(data)):
-                h.wfile.write(data[i:i + 1])
-                h.wfile.flush()
-                time.sleep(interval)
-        except OSError:
-            return
-
-    def hang_up(self) -> None:
-        """Close the connection without answering."""
-        self._handler.close_connection = True
-
-
-Handler = Callable[[Recorded, Exchange], None]
-
-
-def snap_reply(code: str, message: str = "Successful", **fields: Any) -> Handler:
-    """A SNAP JSON answer whose HTTP status is the code's first three digits."""
-    payload = {"responseCode": code, "responseMessage": message, **fields}
-
-    def handle(_: Recorded, exchange: Exchange) -> None:
-        exchange.json(int(code[:3]), payload)
-
-    return handle
-
-
-def slow(seconds: float, then: Handler) -> Handler:
-    def handle(request: Recorded, exchange: Exchange) -> None:
-        time.sleep(seconds)
-        then(request, exchange)
-
-    return handle
-
-
-class FakeDoku:
-    """A scripted DOKU on a real socket. ``on(path, *handlers)`` queues answers for a
-    path (the last one repeats); unscripted token paths issue tokens."""
-
-    def __init__(self, prefix: str = "", sock: socket.socket | None = None) -> None:
-        self.prefix = prefix
-        self.requests: list[Recorded] = []
-        self._lock = threading.Lock()
-        self._routes: dict[str, deque[Handler]] = {}
-        self._b2b_counter = itertools.count(1)
-        self._b2b2c_counter = itertools.count(1)
-        self.b2b_expires_in: Any = 900
-        self.server = self._make_server(sock)
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       kwargs={"poll_interval": 0.01}, daemon=True)
-        self.thread.start()
-
-    def _make_server(self, sock: socket.socket | None) -> ThreadingHTTPServer:
-        doku = self
-
-        class _Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length)
-                recorded = Recorded(self.command, self.path, self.headers, body,
-                                    time.monotonic())
-                doku._record(recorded)
-                doku._handler_for(self.path)(recorded, Exchange(self))
-
-            do_GET = do_POST
-            do_PUT = do_POST
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        class _Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request: Any, client_address: Any) -> None:
-                return  # a client that gave up mid-answer is part of several tests
-
-        if sock is None:
-            return _Server(("127.0.0.1", 0), _Handler)
-        server = _Server(sock.getsockname(), _Handler, bind_and_activate=False)
-        server.socket.close()
-        server.socket = sock
-        server.server_activate()
-        return server
-
-    # ----------------------------------------------------------------- scripting
-    @property
-    def port(self) -> int:
-        return int(self.server.server_address[1])
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}{self.prefix}"
-
-    def path(self, operation: str) -> str:
-        """The full request path of ``operation`` (prefix included), as the server sees it."""
-        return self.prefix + getattr(PATHS, operation)
-
-    def on(self, operation: str, *handlers: Handler) -> None:
-        with self._lock:
-            self._routes[self.path(operation)] = deque(handlers)
-
-    def _handler_for(self, path: str) -> Handler:
-        with self._lock:
-            queue = self._routes.get(path)
-            if queue:
-                return queue.popleft() if len(queue) > 1 else queue[0]
-        if path == self.path("b2b_token"):
-            return self._issue_b2b_token
-        if path == self.path("b2b2c_token"):
-            return self._issue_b2b2c_token
-        return snap_reply("4040000", "Not scripted in this test")
-
-    def _record(self, recorded: Recorded) -> None:
-        with self._lock:
-            self.requests.append(recorded)
-
-    def _issue_b2b_token(self, _: Recorded, exchange: Exchange) -> None:
-        exchange.json(200, {"responseCode": "2007300", "responseMessage": "Successful",
-                            "accessToken": f"b2b-token-{next(self._b2b_counter)}",
-                            "tokenType": "Bearer", "expiresIn": self.b2b_expires_in,
-                            "additionalInfo": ""})
-
-    def _issue_b2b2c_token(self, _: Recorded, exchange: Exchange) -> None:
-        n = next(self._b2b2c_counter)
-        exchange.json(200, {"responseCode": "2007400", "responseMessage": "Successful",
-                            "accessToken": f"customer-token-{n}", "tokenType": "Bearer",
-                            "accessTokenExpiryTime": "2030-01-01T00:00:00+07:00",
-                            "refreshToken": f"refresh-token-{n}",
-                            "refreshTokenExpiryTime": "2030-06-01T00:00:00+07:00",
-                            "additionalInfo": {}})
-
-    # ----------------------------------------------------------------- inspection
-    def requests_to(self, operation: str) -> list[Recorded]:
-        path = self.path(operation)
-        with self._lock:
-            return [r for r in self.requests if r.path == path]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -375,27 +66,6 @@ def refusing_port(refusing_socket: socket.socket) -> int:
     return int(refusing_socket.getsockname()[1])
 
 
-# --------------------------------------------------------------------------- the client
-def make_config(base_url: str, private_key_pem: str, **overrides: Any) -> SnapConfig:
-    """Small timeouts so the failure tests stay fast."""
-    options: dict[str, Any] = {
-        "client_id": CLIENT_ID,
-        "client_secret": CLIENT_SECRET,
-        "connect_timeout": 0.5,
-        "read_timeout": 0.3,
-        "deadline": 2.0,
-        "connect_retries": 2,
-        "connect_retry_backoff": 0.01,
-        "token_lock_timeout": 3.0,
-    }
-    options.update(overrides)
-    return SnapConfig(base_url=base_url, private_key=load_private_key(private_key_pem),
-                      **options)
-
-
-ClientFactory = Callable[..., AlloClient]
-
-
 @pytest.fixture
 def make_client(fake_doku: FakeDoku, merchant_keys: KeyPair) -> ClientFactory:
     def factory(base_url: str | None = None, **overrides: Any) -> AlloClient:
@@ -409,29 +79,3 @@ def make_client(fake_doku: FakeDoku, merchant_keys: KeyPair) -> ClientFactory:
 @pytest.fixture
 def client(make_client: ClientFactory) -> AlloClient:
     return make_client()
-
-
-@dataclass
-class Attempt:
-    url: str
-    body: bytes
-    headers: dict[str, str]
-
-
-class RecordingTransport:
-    """Wraps the client's real transport: records what the client hands it and may
-    send an attempt to another URL (e.g. a refusing port). The HTTP is still real."""
-
-    def __init__(self, real: Any, reroute: Callable[[str, int], str | None]) -> None:
-        self.real = real
-        self.reroute = reroute
-        self.attempts: list[Attempt] = []
-
-    def post(self, url: str, body: bytes, headers: Mapping[str, str], *,
-             deadline: float | None = None) -> HttpReply:
-        self.attempts.append(Attempt(url, body, dict(headers)))
-        target = self.reroute(url, len(self.attempts)) or url
-        return self.real.post(target, body, headers, deadline=deadline)
-
-    def attempts_to(self, path: str) -> list[Attempt]:
-        return [a for a in self.attempts if a.url.endswith(path)]

@@ -21,8 +21,9 @@ from django_doku_allo.snap.messages import (
     PaymentRequest,
     RefundRequest,
 )
+from tests.support.fake_doku import FakeDoku, snap_reply
 
-from .conftest import ClientFactory, FakeDoku, snap_reply
+from .conftest import ClientFactory
 
 HEX = re.compile(r"[0-9A-F]+")
 

@@ -1,4 +1,4 @@
-"""snap.messages: one module per operation, and snap.types still re-exports every name."""
+"""snap.messages: one module per operation, every name re-exported by the package."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from django_doku_allo.snap import messages, types
+from django_doku_allo.snap import messages
 from django_doku_allo.snap.messages import (
     balance,
     binding,
@@ -16,12 +16,6 @@ from django_doku_allo.snap.messages import (
     status,
     tokens,
 )
-
-
-def test_snap_types_re_exports_exactly_the_messages() -> None:
-    assert types.__all__ == messages.__all__
-    for name in messages.__all__:
-        assert getattr(types, name) is getattr(messages, name)
 
 
 @pytest.mark.parametrize(("module", "names"), [

@@ -21,6 +21,7 @@ from django_doku_allo.snap.tokens import (
     TokenStore,
     expiry_from_seconds,
 )
+from tests.support.threads import run_together, succeeded
 
 KEY = "doku_allo:b2b:test"
 LOCK_KEY = f"{KEY}:lock"
@@ -89,31 +90,7 @@ def provider(store: TokenStore, fetch: Callable[[], AccessToken], clock: Callabl
 
 def run_in_threads(count: int, target: Callable[[], str]) -> list[str]:
     """Start ``count`` threads together; return what each got (raising the first error)."""
-    barrier = threading.Barrier(count)
-    results: list[str] = []
-    errors: list[BaseException] = []
-    mutex = threading.Lock()
-
-    def worker() -> None:
-        barrier.wait()
-        try:
-            value = target()
-        except BaseException as exc:
-            with mutex:
-                errors.append(exc)
-            return
-        with mutex:
-            results.append(value)
-
-    threads = [threading.Thread(target=worker) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=10)
-    if errors:
-        raise errors[0]
-    assert len(results) == count
-    return results
+    return succeeded(run_together([target] * count, workers=count))
 
 
 # --------------------------------------------------------------------------- caching

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import socket
 import time
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -21,29 +20,18 @@ from django_doku_allo.snap.errors import (
     OutcomeUnknownError,
     RetryableError,
 )
-from django_doku_allo.snap.messages import CustomerContext, LineItem, PaymentRequest
 from django_doku_allo.snap.tokens import MemoryTokenStore
 from django_doku_allo.snap.transport import DeadlineExceeded, Transport
-
-from .conftest import (
-    PATHS,
+from tests.support.fake_doku import PATHS, Exchange, FakeDoku, Recorded, slow, snap_reply
+from tests.support.keys import KeyPair
+from tests.support.snap_client import (
+    CUSTOMER,
+    PAYMENT,
     ClientFactory,
-    Exchange,
-    FakeDoku,
-    KeyPair,
-    Recorded,
     RecordingTransport,
     make_config,
-    slow,
-    snap_reply,
 )
 
-CUSTOMER = CustomerContext(ip_address="10.0.0.1", device_id="95221")
-PAYMENT = PaymentRequest(
-    partner_reference_no="INV-0001", amount=Decimal("10000"), remarks="Order INV-0001",
-    success_payment_url="https://shop.example/pay/ok",
-    failed_payment_url="https://shop.example/pay/fail",
-    line_items=[LineItem("Bag", Decimal("10000"), 1)])
 SLACK = 0.5  # scheduling slack on top of the deadline
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from django.db import connection
+
+__all__ = ["run_together", "succeeded"]
 
 T = TypeVar("T")
 
@@ -34,3 +36,11 @@ def run_together(jobs: list[Callable[[], T]], workers: int = 16) -> list[T | Bas
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(run, jobs))
+
+
+def succeeded(outcomes: Sequence[T | BaseException]) -> list[T]:
+    """The results of :func:`run_together`, raising the first exception among them."""
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return list(outcomes)  # type: ignore[arg-type]

@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 
 from django_doku_allo.snap.codes import Outcome, TransactionStatus
 from django_doku_allo.snap.errors import InvalidRequestError
-from django_doku_allo.snap.redaction import REDACTED, mask_phone, redact_headers
-from django_doku_allo.snap.types import (
+from django_doku_allo.snap.messages import (
     AccountBindingRequest,
     AccountBindingResponse,
     B2B2CToken,
@@ -32,6 +31,7 @@ from django_doku_allo.snap.types import (
     format_amount,
     parse_amount,
 )
+from django_doku_allo.snap.redaction import REDACTED, mask_phone, redact_headers
 
 CHANNEL = "DIRECT_DEBIT_ALLO_SNAP"
 

@@ -1,8 +1,10 @@
 """A stand-in for :class:`~django_doku_allo.snap.client.AlloClient`: DOKU's answers, no network.
 
 The surfaces' tests (admin, API) exercise the real services; only the wire is
-replaced. Each call is recorded, and a test makes an operation fail by setting
-``errors[operation]``. End-to-end tests against the simulator live elsewhere.
+replaced, at the seam the library offers: ``DOKU_ALLO["CLIENT_FACTORY"]`` (see
+:func:`install`, and the ``fake_client`` fixture). Each call is recorded, and a test
+makes an operation fail by setting ``errors[operation]``. End-to-end tests against
+the simulator live elsewhere.
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 from typing import Any
-
-import pytest
 
 from django_doku_allo.snap.config import ALLO_CHANNEL
 from django_doku_allo.snap.errors import DeclinedError, OutcomeUnknownError, RetryableError
@@ -149,9 +149,12 @@ def outcome_unknown(operation: str) -> OutcomeUnknownError:
                                operation=operation)
 
 
-def install(monkeypatch: pytest.MonkeyPatch) -> FakeAlloClient:
-    """Make the services talk to a fresh fake client."""
+def install(settings: Any) -> FakeAlloClient:
+    """Make the services talk to a fresh fake client, through ``CLIENT_FACTORY``.
+
+    ``settings`` is pytest-django's ``settings`` fixture: it restores ``DOKU_ALLO``
+    after the test, and each change resets the cached client.
+    """
     fake = FakeAlloClient()
-    for module in ("bindings", "customer_tokens", "payments", "refunds"):
-        monkeypatch.setattr(f"django_doku_allo.services.{module}.get_client", lambda: fake)
+    settings.DOKU_ALLO = {**settings.DOKU_ALLO, "CLIENT_FACTORY": lambda: fake}
     return fake
