@@ -78,6 +78,11 @@ DEFAULTS: dict[str, Any] = {
     "ALLOWED_REDIRECT_HOSTS": [],
     # Reconciliation.
     "STATUS_CHECK_DELAY": 60,
+    # Seconds after which a payment DOKU never confirmed (still pending there, or not
+    # found) is presumed failed: it ends ``expired``, its order is free again and
+    # ``payment_failed`` is sent. DOKU documents no payment expiry for Allo; 30 minutes
+    # outlasts any OTP/PIN session we know of. DOKU's later word still wins.
+    "PAYMENT_CONFIRMATION_WINDOW": 1800,
     # The REST API.
     "API_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "API_REFUND_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],

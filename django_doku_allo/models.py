@@ -117,15 +117,21 @@ class PaymentStatus(models.TextChoices):
     SUCCEEDED = "succeeded", _("Succeeded")
     FAILED = "failed", _("Failed")
     UNKNOWN = "unknown", _("Unknown (awaiting status check)")
+    EXPIRED = "expired", _("Expired (DOKU never confirmed it; presumed failed)")
     REFUNDED = "refunded", _("Refunded")
 
 
 PAYMENT_TRANSITIONS: transitions.Table = {
     PaymentStatus.INITIATED: frozenset({PaymentStatus.PENDING, PaymentStatus.SUCCEEDED,
-                                        PaymentStatus.FAILED, PaymentStatus.UNKNOWN}),
-    PaymentStatus.PENDING: frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.FAILED}),
+                                        PaymentStatus.FAILED, PaymentStatus.UNKNOWN,
+                                        PaymentStatus.EXPIRED}),
+    PaymentStatus.PENDING: frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.FAILED,
+                                      PaymentStatus.EXPIRED}),
     PaymentStatus.UNKNOWN: frozenset({PaymentStatus.PENDING, PaymentStatus.SUCCEEDED,
-                                      PaymentStatus.FAILED}),
+                                      PaymentStatus.FAILED, PaymentStatus.EXPIRED}),
+    # EXPIRED is what we presumed, not what DOKU said: DOKU's word may still come, and
+    # wins (a success after expiry is a real debit).
+    PaymentStatus.EXPIRED: frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.FAILED}),
     PaymentStatus.SUCCEEDED: frozenset({PaymentStatus.REFUNDED}),
     PaymentStatus.FAILED: frozenset(),
     PaymentStatus.REFUNDED: frozenset(),
@@ -172,6 +178,11 @@ class Payment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
+    #: When we presumed the payment failed (``expired``); kept if DOKU later says otherwise.
+    presumed_failed_at = models.DateTimeField(_("presumed failed at"), null=True, blank=True)
+    #: What staff must do about this payment (e.g. refund a debit that came after a
+    #: failure); empty when nothing is needed.
+    attention = models.CharField(_("needs attention"), max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("Allo Bank payment")
@@ -179,10 +190,13 @@ class Payment(models.Model):
         constraints = (
             models.CheckConstraint(condition=Q(amount__gt=Decimal("0")),
                                    name="doku_allo_payment_amount_positive"),
-            # One live payment per merchant order: a double click cannot charge twice.
+            # One live payment per merchant order: a double click cannot charge twice. A
+            # payment we once presumed failed freed its order; if DOKU later debits it
+            # anyway it is recorded (and flagged), never refused by this constraint.
             models.UniqueConstraint(
                 fields=("order_id",),
-                condition=Q(status__in=LIVE_PAYMENT_STATUSES) & ~Q(order_id=""),
+                condition=(Q(status__in=LIVE_PAYMENT_STATUSES) & ~Q(order_id="")
+                           & Q(presumed_failed_at__isnull=True)),
                 name="doku_allo_one_live_payment_per_order",
             ),
             models.UniqueConstraint(
@@ -199,7 +213,7 @@ class Payment(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED,
-                               PaymentStatus.REFUNDED)
+                               PaymentStatus.REFUNDED, PaymentStatus.EXPIRED)
 
 
 class RefundStatus(models.TextChoices):

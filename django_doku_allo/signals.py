@@ -12,6 +12,13 @@ listed below; receivers should accept ``**kwargs`` for arguments added later.
   reported the refund and we hold no matching Refund row)
 - ``refund_failed``: ``refund``, ``reason``
 - ``notification_received``: ``notification`` (every verified delivery, duplicates too)
+- ``payment_needs_attention``: ``payment``, ``reason``: money and our records disagree
+  in a way only staff can settle (DOKU debited a payment after it had failed, or a
+  payment we presumed failed was debited while its order had been paid again): refund
+  the customer. ``payment.attention`` says the same.
+
+A payment we presumed failed (``expired``, sent with ``payment_failed``) that DOKU
+later reports paid sends ``payment_succeeded``: write receivers for it.
 """
 
 from django.dispatch import Signal
@@ -24,3 +31,4 @@ payment_failed = Signal()
 payment_refunded = Signal()
 refund_failed = Signal()
 notification_received = Signal()
+payment_needs_attention = Signal()
