@@ -100,7 +100,7 @@ def signals_sent() -> Iterator[SignalRecorder]:
     receivers = []
     for name in ("binding_activated", "binding_failed", "binding_unbound", "payment_succeeded",
                  "payment_failed", "payment_refunded", "refund_failed",
-                 "notification_received"):
+                 "notification_received", "payment_needs_attention"):
         signal = getattr(signals, name)
 
         def receiver(sender: Any, signal: Signal = signal, **kwargs: Any) -> None:

@@ -227,19 +227,3 @@ def test_each_payment_answer_code_gives_its_documented_state(
     assert payment.status == expected
     assert payment.response_code == code
     assert state.debit_count() == 0
-
-
-def test_unknown_payment_that_doku_never_received_fails_after_the_check_delay(
-    live_simulator: Any, user: Any,
-) -> None:
-    binding = bind(live_simulator, user)
-    faults.force_error("payment", "5005400")
-    payment = pay(binding)
-    assert payment.status == PaymentStatus.UNKNOWN
-
-    assert services.sync_payment(payment).status == PaymentStatus.UNKNOWN  # too soon to say
-    from django_doku_allo.models import Payment
-    Payment.objects.filter(pk=payment.pk).update(
-        created_at=timezone.now() - timedelta(minutes=2))
-
-    assert services.sync_payment(payment).status == PaymentStatus.FAILED

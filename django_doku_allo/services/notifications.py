@@ -98,7 +98,7 @@ def process_notification(notification: Notification,
             return _flag(notification, "unknown latestTransactionStatus",
                          SnapAnswer(400, codes.NOTIFICATION_INVALID_FIELD_FORMAT,
                                     "Invalid Field Format latestTransactionStatus"))
-        before = payment.status
+        before, attention_before = payment.status, payment.attention
         payment = payments.apply_doku_status(
             payment, status, source="notification",
             description=str(data.get("transactionStatusDesc") or ""))
@@ -107,6 +107,8 @@ def process_notification(notification: Notification,
         notification.result = (f"{before} -> {payment.status}" if payment.status != before
                                else f"no change ({payment.status})")
         notification.error = notification.traceback = ""
+        if payment.attention != attention_before:
+            notification.flagged = True
         notification.save()
         send_after_commit(signals.notification_received, Notification,
                           notification=notification)

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .. import signals
 from ..conf import doku_settings, get_client
@@ -24,7 +25,14 @@ from ..exceptions import (
     RetryableError,
     SnapError,
 )
-from ..models import Binding, BindingStatus, Payment, PaymentStatus, Refund
+from ..models import (
+    LIVE_PAYMENT_STATUSES,
+    Binding,
+    BindingStatus,
+    Payment,
+    PaymentStatus,
+    Refund,
+)
 from ..snap.channels import ALLO
 from ..snap.codes import TransactionStatus
 from ..snap.messages import (
@@ -44,7 +52,9 @@ __all__ = [
     "apply_doku_status",
     "apply_status",
     "check_status",
+    "expire",
     "new_partner_reference_no",
+    "past_confirmation_window",
     "pay",
     "sync_payment",
 ]
@@ -61,6 +71,10 @@ DOKU_TO_PAYMENT_STATUS: dict[TransactionStatus, PaymentStatus] = {
     TransactionStatus.CANCELED: PaymentStatus.FAILED,
     TransactionStatus.FAILED: PaymentStatus.FAILED,
 }
+
+
+_NOT_YET_PAID = (PaymentStatus.INITIATED, PaymentStatus.PENDING, PaymentStatus.UNKNOWN,
+                 PaymentStatus.EXPIRED)
 
 
 def new_partner_reference_no() -> str:
@@ -147,23 +161,79 @@ def apply_status(payment: Payment, target: PaymentStatus, *, source: str,
     """Move ``payment`` (locked by the caller) to ``target`` if allowed; save it either way.
 
     A stale or out-of-order event (a ``pending`` after ``succeeded``, a ``failed``
-    after ``refunded``) is logged and ignored: terminal states never regress.
+    after ``refunded``) is logged and ignored: terminal states never regress. The one
+    event that is never just ignored is a debit DOKU reports after the payment had
+    failed: the customer paid and we said no, so staff are told (:func:`_needs_attention`).
     """
-    if target == PaymentStatus.REFUNDED and payment.status in (
-            PaymentStatus.INITIATED, PaymentStatus.PENDING, PaymentStatus.UNKNOWN):
+    if target == PaymentStatus.REFUNDED and payment.status in _NOT_YET_PAID:
         # DOKU reports the end of a story we missed the middle of: paid, then refunded.
         apply_status(payment, PaymentStatus.SUCCEEDED, source=source)
+    if target == PaymentStatus.SUCCEEDED and payment.status == PaymentStatus.FAILED:
+        _needs_attention(payment, _("DOKU reports this payment paid after it had failed: the "
+                                    "customer was charged. Refund them from DOKU's back "
+                                    "office, or fulfil the order."))
+    before = payment.status
     changed = move_if_allowed(payment, target, source=source)
     if changed and target == PaymentStatus.SUCCEEDED:
         payment.paid_at = payment.paid_at or timezone.now()
+        if before == PaymentStatus.EXPIRED:
+            _reclaim_order(payment)
         send_after_commit(signals.payment_succeeded, Payment, payment=payment)
     elif changed and target == PaymentStatus.FAILED:
         payment.failure_reason = reason[:255]
-        send_after_commit(signals.payment_failed, Payment, payment=payment, reason=reason)
+        if before != PaymentStatus.EXPIRED:  # the order was told when it expired
+            send_after_commit(signals.payment_failed, Payment, payment=payment, reason=reason)
     elif changed and target == PaymentStatus.REFUNDED:
         send_after_commit(signals.payment_refunded, Payment, payment=payment, refund=refund)
     payment.save()
     return payment
+
+
+def expire(payment: Payment, *, reason: str) -> Payment:
+    """Presume ``payment`` (locked) failed: DOKU's window passed without its final word.
+
+    Unlike ``failed``, ``expired`` is not terminal: the order is free again and
+    ``payment_failed`` is sent, but a later success from DOKU still moves the payment
+    to ``succeeded`` (and sends ``payment_succeeded``).
+    """
+    if move_if_allowed(payment, PaymentStatus.EXPIRED, source="confirmation window"):
+        payment.presumed_failed_at = timezone.now()
+        payment.failure_reason = reason[:255]
+        send_after_commit(signals.payment_failed, Payment, payment=payment, reason=reason)
+    payment.save()
+    return payment
+
+
+def past_confirmation_window(payment: Payment) -> bool:
+    """True once DOKU has had ``PAYMENT_CONFIRMATION_WINDOW`` to settle ``payment``."""
+    age = timezone.now() - payment.created_at
+    return age.total_seconds() >= float(doku_settings.PAYMENT_CONFIRMATION_WINDOW)
+
+
+def _reclaim_order(payment: Payment) -> None:
+    """An expired payment was debited after all: it holds its order again, if it can."""
+    if not payment.order_id:
+        payment.presumed_failed_at = None
+        return
+    other = (Payment.objects.filter(order_id=payment.order_id, status__in=LIVE_PAYMENT_STATUSES,
+                                    presumed_failed_at__isnull=True)
+             .exclude(pk=payment.pk).first())
+    if other is None:
+        payment.presumed_failed_at = None
+        return
+    _needs_attention(payment, _("DOKU debited this payment after it had expired, and order "
+                                "%(order)s was paid again meanwhile (%(other)s): refund one "
+                                "of them.") % {"order": payment.order_id,
+                                               "other": other.partner_reference_no})
+
+
+def _needs_attention(payment: Payment, reason: str) -> None:
+    """Record, log and signal what only staff can settle; the caller saves ``payment``."""
+    payment.attention = str(reason)[:255]
+    logger.error("doku_allo payment %s needs attention: %s", payment.partner_reference_no,
+                 payment.attention)
+    send_after_commit(signals.payment_needs_attention, Payment, payment=payment,
+                      reason=payment.attention)
 
 
 def apply_doku_status(payment: Payment, status: TransactionStatus, *, source: str,
@@ -209,16 +279,22 @@ def check_status(payment: Payment) -> CheckStatusResponse:
 
 
 def _not_found(pk: int) -> Payment:
-    """DOKU has no such payment. Only an old, unconfirmed one can be declared failed."""
+    """DOKU has no such payment, yet: a slow DOKU may still create and debit it.
+
+    "Not found" is never DOKU declaring a failure, so it is never ``failed``: the
+    payment waits for DOKU's word until its confirmation window has passed, then
+    it is presumed failed (``expired``).
+    """
     with transaction.atomic():
-        payment = lock(Payment, pk)
-        age = timezone.now() - payment.created_at
-        if payment.status in (PaymentStatus.INITIATED, PaymentStatus.UNKNOWN) and \
-                age.total_seconds() >= float(doku_settings.STATUS_CHECK_DELAY):
-            return apply_status(payment, PaymentStatus.FAILED, source="status check",
-                                reason="DOKU has no record of this payment.")
-        payment.save()
-        return payment
+        return _not_found_locked(lock(Payment, pk))
+
+
+def _not_found_locked(payment: Payment) -> Payment:
+    if payment.status in (PaymentStatus.INITIATED, PaymentStatus.UNKNOWN) and \
+            past_confirmation_window(payment):
+        return expire(payment, reason=_("DOKU has no record of this payment."))
+    payment.save()
+    return payment
 
 
 def apply_checked_status(pk: int, status: CheckStatusResponse) -> Payment:
@@ -228,11 +304,22 @@ def apply_checked_status(pk: int, status: CheckStatusResponse) -> Payment:
         payment.raw = dict(status.response.raw)
         if status.original_reference_no and not payment.reference_no:
             payment.reference_no = status.original_reference_no
-        if status.latest_transaction_status in (None, TransactionStatus.NOT_FOUND):
+        if status.latest_transaction_status is None:
             payment.save()
             return payment
+        if status.latest_transaction_status == TransactionStatus.NOT_FOUND:
+            return _not_found_locked(payment)
+        if not payment.web_redirect_url:
+            # Our save of the payment answer may have been lost in a crash: take the
+            # payment page back from DOKU if it says it.
+            page = status.response.get("webRedirectUrl") or status.response.info(
+                "webRedirectUrl")
+            payment.web_redirect_url = page if isinstance(page, str) else ""
         payment = apply_doku_status(payment, status.latest_transaction_status,
                                     source="status check",
                                     description=status.transaction_status_desc or "")
+        if payment.status == PaymentStatus.PENDING and past_confirmation_window(payment):
+            return expire(payment, reason=_("The customer did not confirm the payment in "
+                                            "time."))
         refunds.apply_refund_history(payment, status)
         return payment
