@@ -64,6 +64,10 @@ DEFAULTS: dict[str, Any] = {
     "NOTIFICATION_VERIFY_SIGNATURE": True,
     "NOTIFICATION_ACCEPT_ASYMMETRIC_SIGNATURE": False,
     "NOTIFICATION_TIMESTAMP_TOLERANCE": 300,
+    # How old a notification's X-TIMESTAMP (and our token in it) may be: DOKU's retries
+    # come up to 12 hours after the first attempt (reference 8.6). The token request
+    # keeps the tolerance above, both ways.
+    "NOTIFICATION_RETRY_WINDOW": 24 * 3600,
     "NOTIFICATION_MAX_BODY_BYTES": 64 * 1024,
     "NOTIFICATION_TOKEN_LIFETIME": 900,
     "NOTIFICATION_TOKEN_ISSUER": "django-doku-allo",
