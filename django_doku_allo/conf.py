@@ -51,6 +51,9 @@ DEFAULTS: dict[str, Any] = {
     "CHANNEL_ID": "H2H",
     "STATUS_SERVICE_CODE": "55",
     "TOKEN_REFRESH_MARGIN": 60,
+    # After DOKU refuses our B2B token (401xx01) the request is sent again once with a
+    # fresh token and, by default, a new X-EXTERNAL-ID (the answered one is stored).
+    "NEW_EXTERNAL_ID_AFTER_TOKEN_REFRESH": True,
     "CACHE_ALIAS": "default",
     # What :func:`get_client` returns: ``None`` builds the real AlloClient from these
     # settings; a callable taking no arguments (or its dotted path) returns the client
@@ -218,6 +221,7 @@ def build_snap_config() -> SnapConfig:
         channel_id=s.CHANNEL_ID,
         status_service_code=str(s.STATUS_SERVICE_CODE),
         token_refresh_margin=float(s.TOKEN_REFRESH_MARGIN),
+        new_external_id_after_token_refresh=bool(s.NEW_EXTERNAL_ID_AFTER_TOKEN_REFRESH),
         token_lock_timeout=float(s.DEADLINE) + 15.0,
     )
 

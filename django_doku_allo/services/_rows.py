@@ -105,7 +105,14 @@ def _reference(obj: Stateful) -> str:
 
 
 def record_response(obj: Stateful, error: SnapError | None = None, raw: Any = None) -> None:
-    """Keep DOKU's answer (or the error that carried it) on ``obj``; does not save."""
+    """Keep DOKU's answer (or the error that carried it) on ``obj``; does not save.
+
+    The X-EXTERNAL-ID DOKU answered replaces the one stored before the call: a resend
+    after a token refresh goes with a new id, and status checks must name that one.
+    """
+    answered = error.external_id if error is not None else getattr(raw, "external_id", None)
+    if answered and isinstance(obj, Payment | Refund):
+        obj.external_id = answered
     if error is not None:
         obj.response_code = error.response_code or ""
         obj.response_message = (error.response_message or str(error))[:255]

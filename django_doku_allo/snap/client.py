@@ -10,6 +10,7 @@ to be settled by :meth:`AlloClient.check_status`, never by resending.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -280,11 +281,15 @@ class AlloClient:
                                   write=write)
             code = response.code
             if attempt == 1 and code is not None and code.is_invalid_b2b_token:
-                # A 401 is refused before DOKU records the X-EXTERNAL-ID, so the
-                # same id (already persisted by the caller) is safe to send again.
+                # Refused before processing: nothing happened, so the request may go
+                # again. Whether DOKU recorded the refused X-EXTERNAL-ID is not
+                # documented; a new id cannot collide with it (reference 9.3).
                 b2b_token = self.tokens.invalidate(b2b_token)
+                if self.config.new_external_id_after_token_refresh:
+                    external_id = new_external_id()
                 continue
             break
+        response = dataclasses.replace(response, external_id=external_id)
         return self._interpret(operation, response, external_id=external_id, write=write)
 
     def _send(self, operation: str, text: str, headers: Mapping[str, str], *,

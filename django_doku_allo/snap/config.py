@@ -58,6 +58,10 @@ class SnapConfig:
     status_service_code: str = "55"
     #: Refresh the B2B token this many seconds before DOKU says it expires.
     token_refresh_margin: float = 60.0
+    #: Resend with a new X-EXTERNAL-ID after DOKU refused our B2B token (401xx01), as
+    #: SNAP's table advises: DOKU may have recorded the refused id, and a replay of it
+    #: would then be a 409. The caller stores the id that was finally answered.
+    new_external_id_after_token_refresh: bool = True
     #: The single-flight lock outlives the slowest token refresh (deadline + slack).
     token_lock_timeout: float = 60.0
     max_response_bytes: int = 1_000_000

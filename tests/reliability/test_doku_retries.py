@@ -65,3 +65,21 @@ def test_the_retry_window_is_a_setting(
     assert response.status_code == 401
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.PENDING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_payment_resent_after_a_token_refusal_stores_the_external_id_doku_answered(
+    live_simulator: Any, user: Any,
+) -> None:
+    from django_doku_allo.simulator import faults
+    from django_doku_allo.simulator.models import Payment as DokuPayment
+    from tests.flows import bind, pay
+
+    binding = bind(live_simulator, user)
+    faults.force_error("payment", "4015401")  # DOKU refuses our B2B token once
+
+    payment = pay(binding)
+
+    assert payment.status == PaymentStatus.PENDING
+    at_doku = DokuPayment.objects.get(partner_reference_no=payment.partner_reference_no)
+    assert payment.external_id == at_doku.external_id

@@ -24,6 +24,7 @@ from tests.support.snap_client import (
     PAYMENT,
     STATUS,
     TIMESTAMP_RE,
+    ClientFactory,
     assert_signed_call,
 )
 
@@ -132,19 +133,34 @@ def test_a_token_answer_without_access_token_is_retryable(
         client.get_b2b_token()
 
 # --------------------------------------------------------------------------- invalid token
-def test_invalid_b2b_token_forces_one_refresh_and_one_resend_with_the_same_external_id(
+def test_invalid_b2b_token_forces_one_refresh_and_one_resend_with_a_new_external_id(
     client: AlloClient, fake_doku: FakeDoku,
 ) -> None:
     fake_doku.on("payment", snap_reply("4015401", "Invalid Token (B2B)"),
             snap_reply("2005400", referenceNo="REF-P", webRedirectUrl="https://allo/p"))
-    result = client.pay(PAYMENT, customer_token=CUSTOMER_TOKEN, customer=CUSTOMER)
+    result = client.pay(PAYMENT, customer_token=CUSTOMER_TOKEN, customer=CUSTOMER,
+                        external_id="111111111111111111111111")
     first, second = fake_doku.requests_to("payment")
     assert len(fake_doku.requests_to("b2b_token")) == 2
-    assert first.header("X-EXTERNAL-ID") == second.header("X-EXTERNAL-ID")
+    assert first.header("X-EXTERNAL-ID") == "111111111111111111111111"
+    assert second.header("X-EXTERNAL-ID") != first.header("X-EXTERNAL-ID")
+    assert result.response.external_id == second.header("X-EXTERNAL-ID")
     assert first.body == second.body
     assert_signed_call(first, b2b_token="b2b-token-1")
     assert_signed_call(second, b2b_token="b2b-token-2")
     assert result.reference_no == "REF-P"
+
+
+def test_the_resend_can_keep_its_external_id(
+    make_client: ClientFactory, fake_doku: FakeDoku,
+) -> None:
+    client = make_client(new_external_id_after_token_refresh=False)
+    fake_doku.on("payment", snap_reply("4015401", "Invalid Token (B2B)"),
+            snap_reply("2005400", referenceNo="REF-P", webRedirectUrl="https://allo/p"))
+    result = client.pay(PAYMENT, customer_token=CUSTOMER_TOKEN, customer=CUSTOMER)
+    first, second = fake_doku.requests_to("payment")
+    assert first.header("X-EXTERNAL-ID") == second.header("X-EXTERNAL-ID")
+    assert result.response.external_id == first.header("X-EXTERNAL-ID")
 
 
 def test_a_second_invalid_token_answer_is_declined_without_a_third_attempt(

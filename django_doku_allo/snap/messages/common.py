@@ -274,6 +274,8 @@ class SnapResponse:
     response_code: str | None
     response_message: str | None
     raw: Mapping[str, Any] = field(repr=False)
+    #: The X-EXTERNAL-ID of the request DOKU answered (a resend may use a new one).
+    external_id: str | None = None
 
     @property
     def code(self) -> ResponseCode | None:
