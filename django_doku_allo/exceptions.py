@@ -76,3 +76,17 @@ class OrderHasLivePayment(DokuAlloError):
 
 
 __all__ += ["IdempotencyKeyExpired", "IdempotencyKeyReused", "OrderHasLivePayment"]
+
+
+def database_error_trace(exc: BaseException) -> str:
+    """``exc``'s class and where it was raised, without its message, for the logs.
+
+    A database error's message can quote row values (an IntegrityError names the
+    phone number), so the surfaces log this instead of the exception itself.
+    """
+    import traceback
+
+    return exc.__class__.__name__ + "\n" + "".join(traceback.format_tb(exc.__traceback__))
+
+
+__all__ += ["database_error_trace"]

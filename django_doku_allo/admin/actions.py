@@ -10,7 +10,6 @@ per-object message rather than a 500, and the counts.
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -20,7 +19,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Model
 from django.http import HttpRequest
 
-from ..exceptions import DokuAlloError
+from ..exceptions import DokuAlloError, database_error_trace
 
 if TYPE_CHECKING:
     from .base import DokuAlloModelAdmin
@@ -112,8 +111,8 @@ def run_each(modeladmin: DokuAlloModelAdmin, request: HttpRequest, objects: Iter
 def _database_error(obj: Model, exc: DatabaseError) -> Outcome:
     # Where it happened, but not the database's own message, neither logged nor
     # shown: it can quote row values (an IntegrityError names the phone number).
-    logger.error("doku_allo admin: %s on %s %s\n%s", exc.__class__.__name__,
-                 obj._meta.model_name, obj.pk, "".join(traceback.format_tb(exc.__traceback__)))
+    logger.error("doku_allo admin: database error on %s %s: %s", obj._meta.model_name, obj.pk,
+                 database_error_trace(exc))
     return Outcome.failed(f"database error ({exc.__class__.__name__}); check its current "
                           "status before trying again.")
 

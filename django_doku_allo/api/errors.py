@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -30,6 +31,7 @@ from ..exceptions import (
     OutcomeUnknownError,
     RetryableError,
     TransitionNotAllowed,
+    database_error_trace,
 )
 
 __all__ = [
@@ -98,7 +100,24 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return _api_error(exc)
     if isinstance(exc, DokuAlloError) and not isinstance(exc, ConfigurationError):
         return _domain_error(exc)
+    if isinstance(exc, DatabaseError):
+        return _database_error(exc)
     return None
+
+
+def _database_error(exc: DatabaseError) -> Response:
+    """A deadlock, lock timeout or lost connection: nothing half-done was committed.
+
+    Each service commits its own steps, so what DOKU answered before the error is
+    already stored; the client checks the object's status before trying again. The
+    database's own message can quote row values, so only the class name is shown.
+    """
+    logger.error("doku_allo API: database error %s", database_error_trace(exc))
+    set_rollback()
+    return Response({"code": "database_unavailable",
+                     "message": "The database could not complete this request; nothing was "
+                                "lost. Check the object's current status, then try again."},
+                    status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "1"})
 
 
 def _api_error(exc: exceptions.APIException) -> Response:

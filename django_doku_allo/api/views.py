@@ -221,13 +221,16 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DokuAlloV
 
     serializer_class = PaymentSerializer
     refund_actions = frozenset({"refund"})
+    #: What staff who may refund any payment may also do with any payment: follow it.
+    staff_actions = frozenset({"refund", "sync", "retrieve"})
 
     def get_queryset(self) -> QuerySet[Payment]:
         user = self._user_or_none()
         if user is None:
             return Payment.objects.none()
         payments = Payment.objects.prefetch_related("refunds").order_by("-created_at", "-pk")
-        if self.action == "refund" and permissions.can_refund_any_payment(self.request):
+        if self.action in self.staff_actions and permissions.can_refund_any_payment(
+                self.request):
             return payments
         return payments.filter(user=user)
 
@@ -315,7 +318,10 @@ class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DokuAlloVi
         user = self._user_or_none()
         if user is None:
             return Refund.objects.none()
-        return Refund.objects.filter(payment__user=user).order_by("-created_at", "-pk")
+        refunds = Refund.objects.order_by("-created_at", "-pk")
+        if permissions.can_refund_any_payment(self.request):
+            return refunds  # staff follow every refund they may make
+        return refunds.filter(payment__user=user)
 
     @documented(summary="List refunds of your payments",
                    responses={200: RefundSerializer(many=True), **_errors(400)})
@@ -326,3 +332,13 @@ class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DokuAlloVi
                    responses={200: RefundSerializer, **_errors(404)})
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().retrieve(request, *args, **kwargs)
+
+    @documented(
+        summary="Ask DOKU for the refund's status now",
+        description="Settles a requested or unknown refund by a status check of its "
+                    "payment and returns the refund.",
+        request=None, responses={200: RefundSerializer, **_errors(404, 422, 502, 503)},
+    )
+    @action(detail=True, methods=["post"])
+    def sync(self, request: Request, pk: str | None = None) -> Response:
+        return Response(RefundSerializer(services.sync_refund(self.get_object())).data)
