@@ -211,6 +211,21 @@ class Payment(models.Model):
         return f"{self.partner_reference_no} {self.amount} {self.currency}"
 
     @property
+    def next_action(self) -> str:
+        """What the merchant's front end should do now, for programs.
+
+        ``confirm``: send the customer to ``web_redirect_url``. ``wait``: DOKU's outcome
+        is not known yet (or its payment page was lost in a crash): poll or sync, never
+        pay again; it ends by DOKU's word or at ``PAYMENT_CONFIRMATION_WINDOW``.
+        ``none``: the payment has ended.
+        """
+        if self.status == PaymentStatus.PENDING and self.web_redirect_url:
+            return "confirm"
+        if self.status in UNSETTLED_PAYMENT_STATUSES:
+            return "wait"
+        return "none"
+
+    @property
     def is_final(self) -> bool:
         return self.status in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED,
                                PaymentStatus.REFUNDED, PaymentStatus.EXPIRED)

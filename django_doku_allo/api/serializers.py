@@ -141,12 +141,17 @@ class PaymentSerializer(serializers.ModelSerializer):
         help_text="Allo Bank's OTP/PIN page, where the customer confirms the payment; null "
                   "when DOKU gave none (a failed or unknown payment).")
     refunds = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    next_action = serializers.ChoiceField(
+        choices=("confirm", "wait", "none"), read_only=True,
+        help_text="confirm: send the customer to web_redirect_url. wait: DOKU's outcome "
+                  "is not known yet (or its payment page was lost); poll or sync, never "
+                  "pay again. none: the payment has ended.")
 
     class Meta:
         model = Payment
         fields = ("id", "binding", "partner_reference_no", "reference_no", "order_id",
                   "amount", "currency", "description", "status", "web_redirect_url",
-                  "failure_reason", "created_at", "paid_at", "refunds")
+                  "next_action", "failure_reason", "created_at", "paid_at", "refunds")
         read_only_fields = fields
 
     @extend_schema_field(serializers.URLField(allow_null=True))
