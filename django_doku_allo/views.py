@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
@@ -38,6 +39,7 @@ def _safe_redirect(request: HttpRequest, default: str) -> HttpResponseRedirect:
 
 
 @require_GET
+@transaction.non_atomic_requests  # it calls DOKU: no transaction may stay open meanwhile
 def binding_return_view(request: HttpRequest) -> HttpResponse:
     """successRegistrationUrl / failedRegistrationUrl: finish or fail the binding."""
     state = request.GET.get("state", "")
@@ -59,6 +61,7 @@ def binding_return_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@transaction.non_atomic_requests  # it may ask DOKU for the status
 def payment_return_view(request: HttpRequest) -> HttpResponse:
     """successPaymentUrl / failedPaymentUrl: the redirect proves nothing, so ask DOKU."""
     reference = payment_reference(request.GET.get("payment", ""))

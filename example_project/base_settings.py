@@ -74,7 +74,21 @@ def databases(default_url: str, *, env: str = "DATABASE_URL",
     their database, which must never be the one DATABASE_URL names for the tests.
     """
     url = os.environ.get(env, default_url)
-    return {"default": dict(dj_database_url.parse(url, conn_max_age=conn_max_age))}
+    default = dict(dj_database_url.parse(url, conn_max_age=conn_max_age))
+    if default["ENGINE"].endswith("sqlite3"):
+        default["OPTIONS"] = {**SQLITE_OPTIONS, **default.get("OPTIONS", {})}
+    return {"default": default}
+
+
+#: SQLite that stays correct when the simulator's notification arrives while the shop
+#: still writes: readers never block the writer (WAL), a writer takes its lock when its
+#: transaction begins rather than failing halfway (IMMEDIATE), and waits for the other
+#: writer instead of answering "database is locked" at once.
+SQLITE_OPTIONS: dict[str, Any] = {
+    "timeout": 20,
+    "transaction_mode": "IMMEDIATE",
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
 
 
 def doku_allo(base_url: str, *, client_id: str, client_secret: str, private_key: str,

@@ -1,5 +1,8 @@
 """Settings for the test suite: SQLite by default, PostgreSQL when DATABASE_URL is set."""
 
+import os
+import tempfile
+
 from example_project.base_settings import *  # noqa: F403  (apps, middleware, templates)
 from example_project.base_settings import INSTALLED_APPS, databases, doku_allo
 from tests.support.keys import DOKU_PRIVATE_KEY_PEM, MERCHANT_PRIVATE_KEY_PEM, public_pem
@@ -11,9 +14,14 @@ ALLOWED_HOSTS = ["*"]
 INSTALLED_APPS = [*INSTALLED_APPS, "drf_spectacular"]
 ROOT_URLCONF = "tests.urls"
 
-DATABASES = databases("sqlite:///:memory:")
+# SQLite files, not :memory:: Django (and pytest-django's live server) share one
+# in-memory connection between the test thread and the live server's threads, and a
+# client that gave up waiting (a read timeout) then races the server on that one
+# connection. One file per run, so parallel runs never meet.
+_SQLITE_FILE = os.path.join(tempfile.gettempdir(), f"doku-allo-tests-{os.getpid()}.sqlite3")
+DATABASES = databases(f"sqlite:///{_SQLITE_FILE}")
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
+    DATABASES["default"]["TEST"] = {"NAME": _SQLITE_FILE.replace(".sqlite3", "-test.sqlite3")}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -193,7 +193,7 @@ def test_processing_error_is_stored_with_traceback_and_answered_500(
 def test_delivery_is_recorded_even_when_the_site_uses_atomic_requests(
     client: Any, make_payment: Any, monkeypatch: pytest.MonkeyPatch, settings: Any,
 ) -> None:
-    settings.DATABASES["default"]["ATOMIC_REQUESTS"] = True
+    monkeypatch.setitem(settings.DATABASES["default"], "ATOMIC_REQUESTS", True)
     payment = make_payment()
     monkeypatch.setattr("django_doku_allo.services.notifications.process_notification",
                         lambda n, data=None: (_ for _ in ()).throw(RuntimeError("boom")))
