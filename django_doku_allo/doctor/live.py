@@ -116,7 +116,15 @@ def describe_failure(exc: BaseException, url: str) -> tuple[str, str, str]:
             advice = ("Check BASE_URL's host and port, the CA certificates, and any proxy "
                       "between this server and DOKU.")
         return f"TLS error talking to {host}:{port}: {_short(text)}", advice, "live.tls"
-    if has(requests.exceptions.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError):
+    if has(ConnectionRefusedError):
+        return (f"Connection refused by {host}:{port}: nothing listens there.",
+                "Check the host and port in BASE_URL (and that the simulator or proxy is "
+                "running, if BASE_URL points at one).", "live.refused")
+    # urllib3's NewConnectionError subclasses ConnectTimeoutError: a refusal is handled above.
+    connect_timeout = has(requests.exceptions.ConnectTimeout,
+                          urllib3.exceptions.ConnectTimeoutError)
+    if connect_timeout is not None and not isinstance(connect_timeout,
+                                                      urllib3.exceptions.NewConnectionError):
         return (f"Timeout: no connection to {host}:{port} within CONNECT_TIMEOUT "
                 f"{float(s.CONNECT_TIMEOUT):g} s.",
                 "A firewall or egress rule is dropping the connection, or the host is down. "
@@ -126,10 +134,6 @@ def describe_failure(exc: BaseException, url: str) -> tuple[str, str, str]:
                 f"READ_TIMEOUT {float(s.READ_TIMEOUT):g} s / DEADLINE {float(s.DEADLINE):g} s.",
                 "DOKU is slow or something in between holds the request; try again, and "
                 "raise READ_TIMEOUT only if DOKU is known to be slow.", "live.timeout")
-    if has(ConnectionRefusedError):
-        return (f"Connection refused by {host}:{port}: nothing listens there.",
-                "Check the host and port in BASE_URL (and that the simulator or proxy is "
-                "running, if BASE_URL points at one).", "live.refused")
     if has(urllib3.exceptions.NewConnectionError, ConnectionError, OSError):
         return (f"Cannot connect to {host}:{port}: {_short(str(exc.__cause__ or exc))}",
                 "Check BASE_URL and this server's network route to DOKU.", "live.unreachable")

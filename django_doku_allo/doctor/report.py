@@ -24,7 +24,7 @@ class Finding:
     message: str
     #: What to do about it (a problem) or what it means (information).
     advice: str = ""
-    #: A block printed verbatim below, e.g. a PEM or the string that was signed.
+    #: A block printed verbatim below, unindented, e.g. a PEM or the string that was signed.
     detail: str = ""
     #: A short stable name, for tests and scripts: "private_key.password", ...
     code: str = ""
@@ -106,8 +106,8 @@ class Report:
                 if f.advice:
                     lines.extend(_wrap(f.advice, width, "        -> ", "           "))
                 if f.detail:
-                    lines.extend("           " + line if line else ""
-                                 for line in f.detail.rstrip("\n").splitlines())
+                    # Verbatim at the margin, so a PEM can be copied as it is.
+                    lines.extend(f.detail.rstrip("\n").splitlines())
             lines.append("")
         lines.append(self.summary())
         return "\n".join(lines) + "\n"
