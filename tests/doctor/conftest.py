@@ -20,6 +20,11 @@ class Run:
     report: Report
 
     @property
+    def text(self) -> str:
+        """The output with its line wrapping undone, for assertions on phrases."""
+        return " ".join(self.output.split())
+
+    @property
     def failures(self) -> set[str]:
         return self.report.codes(Level.FAIL)
 

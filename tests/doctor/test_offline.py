@@ -42,11 +42,11 @@ def test_a_healthy_simulator_setup_passes(configure: Any) -> None:
 
     assert run.exit_code == 0, run.output
     assert run.failures == set()
-    assert "No problems found." in run.output or "warning" in run.output
-    assert "PRIVATE_KEY loads: RSA 2048 bits, and signs." in run.output
+    assert "No problems found." in run.text or "warning" in run.output
+    assert "PRIVATE_KEY loads: RSA 2048 bits, and signs." in run.text
     assert public_pem(MERCHANT_PRIVATE_KEY_PEM) in run.output  # to upload to DOKU
-    assert "It matches the simulator's merchant key" in run.output
-    assert "Notification URL: http://127.0.0.1:8000/doku-allo/v1.0/debit/notify" in run.output
+    assert "It matches the simulator's merchant key" in run.text
+    assert "Notification URL: http://127.0.0.1:8000/doku-allo/v1.0/debit/notify" in run.text
     assert "PRIVATE KEY" not in run.output
 
 
@@ -59,14 +59,14 @@ def test_a_healthy_production_setup_passes_without_warnings(configure: Any,
 
     assert run.failures == set()
     assert run.exit_code == 0
-    assert "Notification URL: https://shop.example.com/doku-allo/v1.0/debit/notify" in run.output
+    assert "Notification URL: https://shop.example.com/doku-allo/v1.0/debit/notify" in run.text
 
 
 def test_an_encrypted_key_loads_with_its_password(configure: Any) -> None:
     configure(PRIVATE_KEY=ENCRYPTED, PRIVATE_KEY_PASSWORD="s3cret")
     run = run_doctor()
 
-    assert "(decrypted with PRIVATE_KEY_PASSWORD)" in run.output
+    assert "(decrypted with PRIVATE_KEY_PASSWORD)" in run.text
     assert not {c for c in run.failures if c.startswith("private_key")}
 
 
@@ -151,6 +151,6 @@ def test_each_broken_setup_is_named_with_advice(configure: Any, doku_allo: dict[
 
     assert run.exit_code == 1, run.output
     assert problem in run.failures, run.output
-    assert advice in " ".join(run.output.split()), run.output
+    assert advice in run.text, run.output
     assert "PRIVATE KEY-----" not in run.output.replace(
         "-----BEGIN PUBLIC KEY-----", "").replace("-----END PUBLIC KEY-----", "")
