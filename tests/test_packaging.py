@@ -14,11 +14,14 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.django_db
 def test_swagger_ui_is_served_from_our_static_files_not_a_cdn(client: Any, settings: Any,
                                                              admin_user: Any) -> None:
+    from drf_spectacular.settings import patched_settings
+
     from example_project import settings as shop
 
     client.force_login(admin_user)
-    with override_settings(INSTALLED_APPS=[*settings.INSTALLED_APPS, "drf_spectacular_sidecar"],
-                           SPECTACULAR_SETTINGS=shop.SPECTACULAR_SETTINGS):
+    # drf-spectacular reads SPECTACULAR_SETTINGS once, at import: patch its settings object.
+    with override_settings(INSTALLED_APPS=[*settings.INSTALLED_APPS, "drf_spectacular_sidecar"]
+                           ), patched_settings(shop.SPECTACULAR_SETTINGS):
         page = client.get("/api/docs/").content.decode()
 
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page

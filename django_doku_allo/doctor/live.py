@@ -24,7 +24,7 @@ from ..snap import codes
 from ..snap.signing import asymmetric_signature, new_external_id, parse_snap_timestamp
 from ..snap.signing import snap_timestamp as _snap_timestamp
 from ..snap.transport import DeadlineExceeded, HttpReply, Transport
-from .offline import Keys, fingerprint
+from .keys import Keys, fingerprint
 from .report import Report, Section
 
 __all__ = ["check_live", "now"]

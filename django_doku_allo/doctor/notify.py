@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from ..conf import doku_settings
 from ..snap import codes
 from ..snap.signing import asymmetric_signature, minify, new_external_id, snap_timestamp
-from .offline import Keys, _simulator_settings
+from .keys import Keys, simulator_settings
 from .report import Report, Section
 
 __all__ = ["check_notify_self"]
@@ -142,7 +142,7 @@ def check_notify_self(report: Report, keys: Keys, *, url: str | None) -> None:
 
 
 def _doku_key() -> rsa.RSAPrivateKey | None:
-    simulator = _simulator_settings()
+    simulator = simulator_settings()
     return simulator.private_key if simulator is not None else None
 
 
