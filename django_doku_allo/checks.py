@@ -1,4 +1,16 @@
-"""System checks for ``settings.DOKU_ALLO``; ids are stable (``doku_allo.E001`` ...)."""
+"""System checks for ``settings.DOKU_ALLO``; ids are stable (``doku_allo.E001`` ...).
+
+Two groups:
+
+- :func:`check_settings` runs with every management command that checks (``runserver``,
+  ``migrate``, ``test``, ``check``): the settings themselves. Keys given as PEM text are
+  parsed here; keys given as file paths are not read, so ``migrate`` and
+  ``collectstatic`` work on a build host that has no key files yet.
+- :func:`check_deployment` runs only with ``manage.py check --deploy``: the key files,
+  and what is harmless in development but wrong in production (a per-process token
+  cache, the simulator, SQLite, a plain-HTTP public URL, notification checks switched
+  off). ``manage.py doku_allo_doctor`` goes further, with advice for each problem.
+"""
 
 from __future__ import annotations
 
@@ -12,91 +24,205 @@ from .snap.errors import ConfigurationError
 
 SETTING = "settings.DOKU_ALLO"
 
+#: The exact command that prints a new key for ``TOKEN_ENCRYPTION_KEYS``.
+FERNET_KEY_COMMAND = (
+    'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"')
+
+#: Cache backends that do not share the B2B token (and its refresh lock) between processes.
+PER_PROCESS_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache": "keeps one copy per process",
+    "django.core.cache.backends.dummy.DummyCache": "keeps nothing at all",
+}
+
+DEFAULT_TIMEOUTS = {"CONNECT_TIMEOUT": 5, "READ_TIMEOUT": 30, "DEADLINE": 45}
+
+
+class _Found(list[CheckMessage]):
+    def error(self, number: int, msg: str, hint: str) -> None:
+        self.append(Error(msg, hint=hint, id=f"doku_allo.E{number:03d}"))
+
+    def warning(self, number: int, msg: str, hint: str) -> None:
+        self.append(Warning(msg, hint=hint, id=f"doku_allo.W{number:03d}"))
+
+
+def is_pem_text(value: Any) -> bool:
+    """True when a key setting holds the PEM itself rather than a file path."""
+    if isinstance(value, bytes):
+        return b"-----BEGIN" in value
+    return isinstance(value, str) and "-----BEGIN" in value
+
 
 @register(Tags.security, "doku_allo")
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    from .snap.signing import load_public_key
-
     s = doku_settings
     s.reset()
-    found: list[CheckMessage] = []
-
-    def error(number: int, msg: str, hint: str) -> None:
-        found.append(Error(msg, hint=hint, id=f"doku_allo.E{number:03d}"))
-
-    def warning(number: int, msg: str, hint: str) -> None:
-        found.append(Warning(msg, hint=hint, id=f"doku_allo.W{number:03d}"))
+    found = _Found()
 
     if s.ENVIRONMENT not in ENVIRONMENTS:
-        error(1, f"DOKU_ALLO['ENVIRONMENT'] is {s.ENVIRONMENT!r}.",
-              f"Use one of {', '.join(ENVIRONMENTS)} in {SETTING}.")
+        found.error(1, f"DOKU_ALLO['ENVIRONMENT'] is {s.ENVIRONMENT!r}.",
+                    f"Use one of {', '.join(ENVIRONMENTS)} in {SETTING}.")
     if not s.CLIENT_ID:
-        error(2, "DOKU_ALLO['CLIENT_ID'] is not set.",
-              "Copy the Client ID from DOKU's dashboard (Integration > API Keys).")
+        found.error(2, "DOKU_ALLO['CLIENT_ID'] is not set.",
+                    "Copy the Client ID from DOKU's dashboard (Integration > API Keys).")
     if not s.CLIENT_SECRET:
-        error(3, "DOKU_ALLO['CLIENT_SECRET'] is not set.",
-              "Copy the Secret Key from DOKU's dashboard (Integration > API Keys).")
-    try:
-        pem = load_pem(s.PRIVATE_KEY)
-        if not pem:
-            error(4, "DOKU_ALLO['PRIVATE_KEY'] is not set.",
-                  "Give the merchant's RSA private key as PEM text or a file path.")
-        else:
-            merchant_private_key()
-    except (ConfigurationError, ValueError, TypeError) as exc:
-        error(5, f"DOKU_ALLO['PRIVATE_KEY'] cannot be loaded: {exc}",
-              "Give an unencrypted RSA private key in PEM (PKCS#8 or PKCS#1), or its path.")
-    try:
-        public_pem = load_pem(s.DOKU_PUBLIC_KEY)
-        if public_pem:
-            load_public_key(public_pem)
-        else:
-            warning(1, "DOKU_ALLO['DOKU_PUBLIC_KEY'] is not set: DOKU's token requests "
-                       "before notifications will be refused.",
-                    "Copy DOKU's public key from the dashboard (PEM text or file path).")
-    except (ConfigurationError, ValueError, TypeError) as exc:
-        error(6, f"DOKU_ALLO['DOKU_PUBLIC_KEY'] cannot be loaded: {exc}",
-              "Give DOKU's RSA public key in PEM, or its path.")
+        found.error(3, "DOKU_ALLO['CLIENT_SECRET'] is not set.",
+                    "Copy the Secret Key from DOKU's dashboard (Integration > API Keys).")
+    if not s.PRIVATE_KEY:
+        found.error(4, "DOKU_ALLO['PRIVATE_KEY'] is not set.",
+                    "Give the merchant's RSA private key as PEM text or a file path.")
+    elif is_pem_text(s.PRIVATE_KEY):
+        _check_private_key(found)
+    if not s.DOKU_PUBLIC_KEY:
+        found.warning(1, "DOKU_ALLO['DOKU_PUBLIC_KEY'] is not set: DOKU's token requests "
+                         "before notifications will be refused.",
+                      "Copy DOKU's public key from the dashboard (PEM text or file path).")
+    elif is_pem_text(s.DOKU_PUBLIC_KEY):
+        _check_doku_public_key(found)
     if s.ENVIRONMENT == "simulator" and not s.BASE_URL:
-        error(7, "DOKU_ALLO['ENVIRONMENT'] is 'simulator' but BASE_URL is not set.",
-              "Set BASE_URL to where the simulator is mounted, e.g. "
-              "'http://127.0.0.1:8000/doku-simulator'.")
+        found.error(7, "DOKU_ALLO['ENVIRONMENT'] is 'simulator' but BASE_URL is not set.",
+                    "Set BASE_URL to where the simulator is mounted, e.g. "
+                    "'http://127.0.0.1:8000/doku-simulator'.")
     if s.ENVIRONMENT == "production" and s.BASE_URL and not str(s.BASE_URL).startswith(
             "https://"):
-        warning(2, f"DOKU_ALLO['BASE_URL'] {s.BASE_URL!r} is not HTTPS in production.",
-                "Use https://api.doku.com (the default for production).")
+        found.warning(2, f"DOKU_ALLO['BASE_URL'] {s.BASE_URL!r} is not HTTPS in production.",
+                      "Use https://api.doku.com (the default for production).")
     if s.PATH_PRESET not in PATH_PRESETS:
-        error(8, f"DOKU_ALLO['PATH_PRESET'] is {s.PATH_PRESET!r}.",
-              f"Use one of {', '.join(PATH_PRESETS)}.")
+        found.error(8, f"DOKU_ALLO['PATH_PRESET'] is {s.PATH_PRESET!r}.",
+                    f"Use one of {', '.join(PATH_PRESETS)}.")
     unknown = set(s.PATHS or {}) - set(Paths.names())
     if unknown:
-        error(9, f"DOKU_ALLO['PATHS'] names unknown operations: {', '.join(sorted(unknown))}.",
-              f"Known operations: {', '.join(Paths.names())}.")
-    keys = s.TOKEN_ENCRYPTION_KEYS
-    if not keys:
-        error(10, "DOKU_ALLO['TOKEN_ENCRYPTION_KEYS'] is empty; customer tokens cannot be "
-                  "stored encrypted.",
-              "Add a key from cryptography.fernet.Fernet.generate_key().decode().")
-    else:
-        from .crypto import fernet
-
-        try:
-            fernet()
-        except ConfigurationError as exc:
-            error(11, str(exc), "Each key is 32 url-safe base64-encoded bytes.")
+        found.error(9, "DOKU_ALLO['PATHS'] names unknown operations: "
+                       f"{', '.join(sorted(unknown))}.",
+                    f"Known operations: {', '.join(Paths.names())}.")
+    _check_encryption_keys(found)
     for name in ("CONNECT_TIMEOUT", "READ_TIMEOUT", "DEADLINE"):
         value = getattr(s, name)
         if not isinstance(value, (int, float)) or value <= 0:
-            error(12, f"DOKU_ALLO['{name}'] must be a positive number of seconds.",
-                  f"Set {name} to e.g. {DEFAULT_TIMEOUTS[name]}.")
+            found.error(12, f"DOKU_ALLO['{name}'] must be a positive number of seconds.",
+                        f"Set {name} to e.g. {DEFAULT_TIMEOUTS[name]}.")
     if not s.NOTIFICATION_VERIFY_TOKEN and not s.NOTIFICATION_VERIFY_SIGNATURE:
-        warning(3, "Both NOTIFICATION_VERIFY_TOKEN and NOTIFICATION_VERIFY_SIGNATURE are off: "
-                   "anyone can forge a payment notification.",
-                "Turn at least one back on in settings.DOKU_ALLO.")
+        found.warning(3, "Both NOTIFICATION_VERIFY_TOKEN and NOTIFICATION_VERIFY_SIGNATURE are "
+                         "off: anyone can forge a payment notification.",
+                      "Turn at least one back on in settings.DOKU_ALLO.")
     if str(s.STATUS_SERVICE_CODE) not in ("54", "55"):
-        error(13, "DOKU_ALLO['STATUS_SERVICE_CODE'] must be '55' or '54'.",
-              "'55' is what DOKU's SDKs send; '54' is the SNAP standard.")
+        found.error(13, "DOKU_ALLO['STATUS_SERVICE_CODE'] must be '55' or '54'.",
+                    "'55' is what DOKU's SDKs send; '54' is the SNAP standard.")
+    _check_cache_alias(found)
+    base = s.PUBLIC_BASE_URL
+    if base and not str(base).startswith(("https://", "http://")):
+        found.error(15, f"DOKU_ALLO['PUBLIC_BASE_URL'] {base!r} is not an absolute URL.",
+                    "Give the scheme and host DOKU and the customer's browser reach this site "
+                    "at, e.g. 'https://shop.example.com'.")
     return found
 
 
-DEFAULT_TIMEOUTS = {"CONNECT_TIMEOUT": 5, "READ_TIMEOUT": 30, "DEADLINE": 45}
+def _check_private_key(found: _Found) -> None:
+    try:
+        merchant_private_key()
+    except (ConfigurationError, ValueError, TypeError) as exc:
+        found.error(5, f"DOKU_ALLO['PRIVATE_KEY'] cannot be loaded: {exc}",
+                    "Give an RSA private key in PEM (PKCS#8 or PKCS#1), or its path; an "
+                    "encrypted key needs PRIVATE_KEY_PASSWORD. "
+                    "`manage.py doku_allo_doctor` says more.")
+
+
+def _check_doku_public_key(found: _Found) -> None:
+    from .snap.signing import load_public_key
+
+    try:
+        load_public_key(load_pem(doku_settings.DOKU_PUBLIC_KEY))
+    except (ConfigurationError, ValueError, TypeError) as exc:
+        found.error(6, f"DOKU_ALLO['DOKU_PUBLIC_KEY'] cannot be loaded: {exc}",
+                    "Give DOKU's RSA public key in PEM, or its path.")
+
+
+def _check_encryption_keys(found: _Found) -> None:
+    keys = doku_settings.TOKEN_ENCRYPTION_KEYS
+    if not keys:
+        found.error(10, "DOKU_ALLO['TOKEN_ENCRYPTION_KEYS'] is empty; customer tokens cannot be "
+                        "stored encrypted.",
+                    f"Make a key with: {FERNET_KEY_COMMAND} and put it in "
+                    "TOKEN_ENCRYPTION_KEYS (a list; keep it secret, e.g. in an environment "
+                    "variable).")
+        return
+    from .crypto import fernet
+
+    try:
+        fernet()
+    except ConfigurationError as exc:
+        found.error(11, str(exc),
+                    "Each key is 32 url-safe base64-encoded bytes; make one with: "
+                    f"{FERNET_KEY_COMMAND}")
+
+
+def _check_cache_alias(found: _Found) -> None:
+    from django.conf import settings
+
+    alias = doku_settings.CACHE_ALIAS
+    if alias not in getattr(settings, "CACHES", {}):
+        found.error(14, f"DOKU_ALLO['CACHE_ALIAS'] {alias!r} names no cache in "
+                        "settings.CACHES.",
+                    "Add that cache to CACHES, or set CACHE_ALIAS to one of "
+                    f"{', '.join(sorted(getattr(settings, 'CACHES', {}))) or 'default'}.")
+
+
+@register(Tags.security, "doku_allo", deploy=True)
+def check_deployment(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """``manage.py check --deploy``: key files, and what only production gets wrong."""
+    from django.conf import settings
+
+    s = doku_settings
+    s.reset()
+    found = _Found()
+    if s.PRIVATE_KEY and not is_pem_text(s.PRIVATE_KEY):
+        _check_private_key(found)
+    if s.DOKU_PUBLIC_KEY and not is_pem_text(s.DOKU_PUBLIC_KEY):
+        _check_doku_public_key(found)
+
+    alias = s.CACHE_ALIAS
+    backend = str(getattr(settings, "CACHES", {}).get(alias, {}).get("BACKEND", ""))
+    if backend in PER_PROCESS_CACHES:
+        found.warning(4, f"The cache {alias!r} (DOKU_ALLO['CACHE_ALIAS']) is "
+                         f"{backend.rsplit('.', 1)[-1]}, which {PER_PROCESS_CACHES[backend]}: "
+                         "every worker fetches its own B2B token from DOKU and the refresh "
+                         "lock holds only within one process.",
+                      "Use a cache every process shares: Redis "
+                      "(django.core.cache.backends.redis.RedisCache), Memcached, or the "
+                      "database cache (run `manage.py createcachetable`).")
+    if not settings.DEBUG:
+        if s.ENVIRONMENT == "simulator":
+            found.warning(5, "DOKU_ALLO['ENVIRONMENT'] is 'simulator' while DEBUG is off: "
+                             "payments go to the simulated bank, no money moves.",
+                          "Set ENVIRONMENT to 'production' (or 'sandbox') with DOKU's "
+                          "credentials.")
+        if "django_doku_allo.simulator" in settings.INSTALLED_APPS:
+            found.warning(6, "'django_doku_allo.simulator' is in INSTALLED_APPS while DEBUG "
+                             "is off: a fake DOKU, with its control API, ships with this site.",
+                          "Remove it from INSTALLED_APPS (and its URLs) in production.")
+    sqlite = [alias for alias, db in getattr(settings, "DATABASES", {}).items()
+              if str(db.get("ENGINE", "")).endswith("sqlite3")]
+    if sqlite:
+        found.warning(7, f"The database {', '.join(sqlite)!s} is SQLite: it has no row locks, "
+                         "so a notification, a browser return and a status check racing for "
+                         "one payment are serialised only by SQLite's whole-database lock.",
+                      "Use PostgreSQL (or another database with SELECT ... FOR UPDATE) in "
+                      "production.")
+    base = s.PUBLIC_BASE_URL
+    if base and str(base).startswith("http://"):
+        found.warning(8, f"DOKU_ALLO['PUBLIC_BASE_URL'] {base!r} is not HTTPS: DOKU's "
+                         "notifications and the customer's return would travel in the clear.",
+                      "Serve the site over HTTPS and set PUBLIC_BASE_URL to its https:// URL.")
+    elif not base:
+        found.warning(9, "DOKU_ALLO['PUBLIC_BASE_URL'] is not set: return URLs are built from "
+                         "each request's Host header and scheme.",
+                      "Set PUBLIC_BASE_URL to the site's https:// URL (the one configured at "
+                      "DOKU), so return URLs never depend on the request.")
+    for name, what in (("NOTIFICATION_VERIFY_TOKEN", "the bearer token we issued to DOKU"),
+                       ("NOTIFICATION_VERIFY_SIGNATURE", "DOKU's X-SIGNATURE")):
+        if not getattr(s, name):
+            number = 10 if name == "NOTIFICATION_VERIFY_TOKEN" else 11
+            found.warning(number, f"DOKU_ALLO['{name}'] is False: notifications are accepted "
+                                  f"without checking {what}.",
+                          f"Remove {name} from settings.DOKU_ALLO (it defaults to True) once "
+                          "`manage.py doku_allo_doctor --notify-self` passes.")
+    return found

@@ -21,7 +21,10 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "example-shop-development-only"
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
-INSTALLED_APPS = [*INSTALLED_APPS, "drf_spectacular", "example_project.shop"]
+# drf_spectacular_sidecar ships Swagger UI's and ReDoc's files as static files, so
+# /api/docs/ renders without reaching a CDN (see SPECTACULAR_SETTINGS below).
+INSTALLED_APPS = [*INSTALLED_APPS, "drf_spectacular", "drf_spectacular_sidecar",
+                  "example_project.shop"]
 
 ROOT_URLCONF = "example_project.urls"
 WSGI_APPLICATION = "example_project.wsgi.application"
@@ -70,7 +73,14 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.BasicAuthentication",
     ],
 }
-SPECTACULAR_SETTINGS = {"TITLE": "django-doku-allo example shop API", "VERSION": "0.1.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "django-doku-allo example shop API",
+    "VERSION": "0.1.0",
+    # Served from this site's static files (drf-spectacular-sidecar), not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 LOGGING = {
     "version": 1,
