@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import requests
 import urllib3
@@ -91,25 +92,27 @@ def _attach_current(sock: socket.socket | None) -> None:
         watch.attach(sock)
 
 
-class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
+class _Watched:
+    """Mixin for urllib3 connections: the deadline watchdog sees every socket."""
+
+    sock: Any
+
     def connect(self) -> None:
-        super().connect()
+        super().connect()  # type: ignore[misc]
         _attach_current(self.sock)
 
-    def getresponse(self, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+    def getresponse(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         # A pooled connection skips connect(); attach before waiting for the reply.
         _attach_current(self.sock)
-        return super().getresponse(*args, **kwargs)
+        return super().getresponse(*args, **kwargs)  # type: ignore[misc]
 
 
-class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
-    def connect(self) -> None:
-        super().connect()
-        _attach_current(self.sock)
+class _WatchedHTTPConnection(_Watched, urllib3.connection.HTTPConnection):
+    pass
 
-    def getresponse(self, *args, **kwargs):  # type: ignore[no-untyped-def, override]
-        _attach_current(self.sock)
-        return super().getresponse(*args, **kwargs)
+
+class _WatchedHTTPSConnection(_Watched, urllib3.connection.HTTPSConnection):
+    pass
 
 
 class _WatchedHTTPPool(HTTPConnectionPool):
