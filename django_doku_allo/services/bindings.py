@@ -32,7 +32,15 @@ from ..snap.channels import ALLO
 from ..snap.messages import AccountBindingRequest, BalanceInquiryResponse, CustomerContext
 from ..snap.signing import new_external_id
 from . import customer_tokens
-from ._rows import digest, lock, move, move_if_allowed, record_response, send_after_commit
+from ._rows import (
+    digest,
+    lock,
+    move,
+    move_if_allowed,
+    record_response,
+    save,
+    send_after_commit,
+)
 
 __all__ = [
     "BindingStart",
@@ -110,7 +118,7 @@ def begin_binding(
         binding.redirect_url = response.redirect_url or ""
         binding.auth_code = response.auth_code or ""
         record_response(binding, raw=response.response)
-        binding.save()
+        save(binding)
     if not response.redirect_url or not response.auth_code:
         _fail(binding.pk, "DOKU's binding answer had no redirectUrl or authCode")
         raise OutcomeUnknownError(
@@ -169,7 +177,7 @@ def complete_binding(binding: Binding) -> Binding:
         binding.activated_at = timezone.now()
         try:
             with transaction.atomic():
-                binding.save()
+                save(binding)
         except IntegrityError:
             binding = lock(Binding, binding.pk)
             return _fail_locked(binding, "This Allo Bank account is already linked.")
@@ -197,7 +205,7 @@ def _fail_locked(binding: Binding, reason: str) -> Binding:
         binding.failure_reason = reason[:255]
         binding.auth_code = ""
         send_after_commit(signals.binding_failed, Binding, binding=binding, reason=reason)
-    binding.save()
+    save(binding)
     return binding
 
 
@@ -210,7 +218,7 @@ def mark_unbound(pk: int, reason: str) -> Binding:
             binding.failure_reason = reason[:255]
             binding.access_token = binding.refresh_token = binding.auth_code = ""
             binding.access_token_expires_at = binding.refresh_token_expires_at = None
-            binding.save()
+            save(binding)
             send_after_commit(signals.binding_unbound, Binding, binding=binding)
         return binding
 
@@ -241,7 +249,7 @@ def unbind(binding: Binding, *, customer: CustomerContext | None = None) -> Bind
             raise BindingNotActive("A pending binding cannot be unbound: the customer has "
                                    "not finished linking it.")
         move(binding, BindingStatus.UNBINDING)
-        binding.save()
+        save(binding)
     if customer is None and binding.customer_ip:
         customer = CustomerContext(ip_address=binding.customer_ip,
                                    device_id=binding.device_id or None)
@@ -259,13 +267,13 @@ def unbind(binding: Binding, *, customer: CustomerContext | None = None) -> Bind
             locked = lock(Binding, binding.pk)
             record_response(locked, exc)
             move_if_allowed(locked, BindingStatus.ACTIVE, source="unbinding refused")
-            locked.save()
+            save(locked)
         raise
     unbound = mark_unbound(binding.pk, "Unbound by the merchant.")
     with transaction.atomic():
         locked = lock(Binding, unbound.pk)
         record_response(locked, raw=response.response)
-        locked.save()
+        save(locked)
         return locked
 
 

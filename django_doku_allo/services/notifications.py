@@ -24,13 +24,14 @@ from ..snap.codes import TransactionStatus
 from ..snap.messages import SnapAnswer
 from ..snap.strict_json import MalformedJson, parse_json_object
 from . import payments
-from ._rows import lock, send_after_commit
+from ._rows import lock, remember, save, send_after_commit
 
 __all__ = [
     "PROCESSED",
     "PROCESSING_ERROR",
     "process_notification",
     "process_stored_notification",
+    "receive_notification",
     "reprocess_notification",
 ]
 
@@ -51,68 +52,122 @@ def _stored_body(notification: Notification) -> dict[str, Any]:
 
 def _flag(notification: Notification, result: str, outcome: SnapAnswer) -> SnapAnswer:
     notification.flagged = True
+    _done(notification, result)
+    logger.warning("doku_allo notification %s flagged: %s",
+                   notification.pk or notification.external_id, result)
+    return outcome
+
+
+def _done(notification: Notification, result: str) -> None:
     notification.processed = True
     notification.processed_at = timezone.now()
     notification.result = result[:255]
-    notification.save()
-    logger.warning("doku_allo notification %s flagged: %s", notification.pk, result)
-    return outcome
+    notification.error = notification.traceback = ""
+
+
+def _apply(notification: Notification, data: dict[str, Any]) -> SnapAnswer:
+    """Apply ``data`` to its payment (locked here); set, not save, ``notification``'s result.
+
+    Runs inside the caller's transaction. The payment is read by its unique
+    reference with ``get()`` (no ``ORDER BY``), and only its changed columns are written.
+    """
+    reference = data.get("originalPartnerReferenceNo")
+    amount = data.get("amount") if isinstance(data.get("amount"), dict) else {}
+    payment = None
+    if isinstance(reference, str) and reference:
+        try:
+            payment = remember(Payment.objects.select_for_update().get(
+                partner_reference_no=reference))
+        except Payment.DoesNotExist:
+            payment = None
+    if payment is None:
+        return _flag(notification, "unknown originalPartnerReferenceNo", _NOT_FOUND)
+    notification.payment = payment
+    doku_reference = data.get("originalReferenceNo")
+    if payment.reference_no and doku_reference and doku_reference != payment.reference_no:
+        return _flag(notification, "originalReferenceNo does not match the payment",
+                     _NOT_FOUND)
+    try:
+        amount_matches = (Decimal(str(amount.get("value"))) == payment.amount
+                          and amount.get("currency", "IDR") == payment.currency)
+    except ArithmeticError:
+        amount_matches = False
+    if not amount_matches:
+        return _flag(notification, "amount does not match the payment",
+                     SnapAnswer(404, codes.NOTIFICATION_INVALID_AMOUNT, "Invalid Amount"))
+    try:
+        status = TransactionStatus(data.get("latestTransactionStatus"))
+    except ValueError:
+        return _flag(notification, "unknown latestTransactionStatus",
+                     SnapAnswer(400, codes.NOTIFICATION_INVALID_FIELD_FORMAT,
+                                "Invalid Field Format latestTransactionStatus"))
+    before, attention_before = payment.status, payment.attention
+    payment = payments.apply_doku_status(
+        payment, status, source="notification",
+        description=str(data.get("transactionStatusDesc") or ""))
+    _done(notification, f"{before} -> {payment.status}" if payment.status != before
+          else f"no change ({payment.status})")
+    if payment.attention != attention_before:
+        notification.flagged = True
+    send_after_commit(signals.notification_received, Notification, notification=notification)
+    return PROCESSED
+
+
+def receive_notification(fields: dict[str, Any], data: dict[str, Any]) -> tuple[
+        Notification, SnapAnswer]:
+    """Store a verified delivery and apply it: one transaction, one commit.
+
+    ``fields`` are the delivery's columns (headers, body, address), ``data`` its
+    parsed body. The delivery is inserted complete, with its result, after the
+    payment's update, so a success costs one commit. If processing raises, a
+    savepoint undoes the processing only and the delivery is committed with the
+    error and its traceback (DOKU gets a 500 and retries; staff can reprocess).
+    Only a hard kill in the middle leaves no record: DOKU then got no 200 and
+    retries, and reconciliation settles the payment meanwhile.
+    """
+    notification = Notification(
+        **fields, verified=True,
+        original_partner_reference_no=str(data.get("originalPartnerReferenceNo") or "")[:64],
+        latest_transaction_status=str(data.get("latestTransactionStatus") or "")[:2])
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                answer = _apply(notification, data)
+                notification.save(force_insert=True)
+        except Exception as exc:
+            logger.exception("doku_allo notification failed to process")
+            notification.pk = None
+            notification.payment = None
+            notification.processed = notification.flagged = False
+            notification.processed_at = None
+            notification.result = ""
+            _keep_error(notification, exc)
+            notification.save(force_insert=True)
+            answer = PROCESSING_ERROR
+    return notification, answer
+
+
+def _keep_error(notification: Notification, exc: BaseException) -> None:
+    notification.error = f"{exc.__class__.__name__}: {exc}"[:2000]
+    notification.traceback = traceback.format_exc()[-10000:]
 
 
 def process_notification(notification: Notification,
                          data: dict[str, Any] | None = None) -> SnapAnswer:
-    """Apply a verified notification to its payment, exactly once.
+    """Apply a stored, verified notification to its payment again (idempotent).
 
-    ``data`` is the body as the inbound view parsed it; without it the stored
-    body is parsed again. Duplicates and stale events are recorded and answered
-    as processed; a notification that names an unknown payment or a different
-    amount changes nothing, is flagged, and is answered with a 404 SNAP code.
+    ``data`` is its parsed body; without it the stored body is parsed again.
+    Duplicates and stale events are recorded and answered as processed; one that
+    names an unknown payment or a different amount changes nothing, is flagged,
+    and is answered with a 404 SNAP code.
     """
     if data is None:
         data = _stored_body(notification)
-    reference = data.get("originalPartnerReferenceNo")
-    amount = data.get("amount") if isinstance(data.get("amount"), dict) else {}
     with transaction.atomic():
         notification = lock(Notification, notification.pk)
-        payment = (Payment.objects.select_for_update()
-                   .filter(partner_reference_no=reference).first()
-                   if isinstance(reference, str) and reference else None)
-        if payment is None:
-            return _flag(notification, "unknown originalPartnerReferenceNo", _NOT_FOUND)
-        notification.payment = payment
-        doku_reference = data.get("originalReferenceNo")
-        if payment.reference_no and doku_reference and doku_reference != payment.reference_no:
-            return _flag(notification, "originalReferenceNo does not match the payment",
-                         _NOT_FOUND)
-        try:
-            amount_matches = (Decimal(str(amount.get("value"))) == payment.amount
-                              and amount.get("currency", "IDR") == payment.currency)
-        except ArithmeticError:
-            amount_matches = False
-        if not amount_matches:
-            return _flag(notification, "amount does not match the payment",
-                         SnapAnswer(404, codes.NOTIFICATION_INVALID_AMOUNT, "Invalid Amount"))
-        try:
-            status = TransactionStatus(data.get("latestTransactionStatus"))
-        except ValueError:
-            return _flag(notification, "unknown latestTransactionStatus",
-                         SnapAnswer(400, codes.NOTIFICATION_INVALID_FIELD_FORMAT,
-                                    "Invalid Field Format latestTransactionStatus"))
-        before, attention_before = payment.status, payment.attention
-        payment = payments.apply_doku_status(
-            payment, status, source="notification",
-            description=str(data.get("transactionStatusDesc") or ""))
-        notification.processed = True
-        notification.processed_at = timezone.now()
-        notification.result = (f"{before} -> {payment.status}" if payment.status != before
-                               else f"no change ({payment.status})")
-        notification.error = notification.traceback = ""
-        if payment.attention != attention_before:
-            notification.flagged = True
-        notification.save()
-        send_after_commit(signals.notification_received, Notification,
-                          notification=notification)
-    return PROCESSED
+        answer = _apply(notification, data)
+        save(notification)
+    return answer
 
 
 def process_stored_notification(notification: Notification,
@@ -126,9 +181,9 @@ def process_stored_notification(notification: Notification,
         return process_notification(notification, data)
     except Exception as exc:
         logger.exception("doku_allo notification %s failed to process", notification.pk)
+        _keep_error(notification, exc)
         Notification.objects.filter(pk=notification.pk).update(
-            error=f"{exc.__class__.__name__}: {exc}"[:2000],
-            traceback=traceback.format_exc()[-10000:])
+            error=notification.error, traceback=notification.traceback)
         return PROCESSING_ERROR
 
 

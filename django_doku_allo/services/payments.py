@@ -45,7 +45,7 @@ from ..snap.messages import (
 )
 from ..snap.signing import new_external_id
 from . import customer_tokens, refunds
-from ._rows import lock, move_if_allowed, record_response, send_after_commit
+from ._rows import lock, move_if_allowed, record_response, save, send_after_commit
 
 __all__ = [
     "DOKU_TO_PAYMENT_STATUS",
@@ -185,7 +185,7 @@ def apply_status(payment: Payment, target: PaymentStatus, *, source: str,
             send_after_commit(signals.payment_failed, Payment, payment=payment, reason=reason)
     elif changed and target == PaymentStatus.REFUNDED:
         send_after_commit(signals.payment_refunded, Payment, payment=payment, refund=refund)
-    payment.save()
+    save(payment)
     return payment
 
 
@@ -200,7 +200,7 @@ def expire(payment: Payment, *, reason: str) -> Payment:
         payment.presumed_failed_at = timezone.now()
         payment.failure_reason = reason[:255]
         send_after_commit(signals.payment_failed, Payment, payment=payment, reason=reason)
-    payment.save()
+    save(payment)
     return payment
 
 
@@ -242,7 +242,7 @@ def apply_doku_status(payment: Payment, status: TransactionStatus, *, source: st
     payment.doku_status = status.value
     target = DOKU_TO_PAYMENT_STATUS.get(status)
     if target is None:
-        payment.save()
+        save(payment)
         return payment
     refund = None
     if target == PaymentStatus.REFUNDED:
@@ -293,7 +293,7 @@ def _not_found_locked(payment: Payment) -> Payment:
     if payment.status in (PaymentStatus.INITIATED, PaymentStatus.UNKNOWN) and \
             past_confirmation_window(payment):
         return expire(payment, reason=_("DOKU has no record of this payment."))
-    payment.save()
+    save(payment)
     return payment
 
 
@@ -305,7 +305,7 @@ def apply_checked_status(pk: int, status: CheckStatusResponse) -> Payment:
         if status.original_reference_no and not payment.reference_no:
             payment.reference_no = status.original_reference_no
         if status.latest_transaction_status is None:
-            payment.save()
+            save(payment)
             return payment
         if status.latest_transaction_status == TransactionStatus.NOT_FOUND:
             return _not_found_locked(payment)

@@ -35,6 +35,8 @@ from ._rows import (
     lock_refund_with_payment,
     move_if_allowed,
     record_response,
+    remember,
+    save,
     send_after_commit,
 )
 
@@ -158,14 +160,14 @@ def _settle_locked(record: Refund, target: RefundStatus, *, reason: str, source:
     changed = move_if_allowed(record, target, source=source)
     if changed and target == RefundStatus.SUCCEEDED:
         record.refunded_at = record.refunded_at or timezone.now()
-        record.save()
+        save(record)
         if payment is not None:
             payments.apply_status(payment, PaymentStatus.REFUNDED, source=source, refund=record)
         return record
     if changed and target == RefundStatus.FAILED:
         record.response_message = record.response_message or reason[:255]
         send_after_commit(signals.refund_failed, Refund, refund=record, reason=reason)
-    record.save()
+    save(record)
     return record
 
 
@@ -181,6 +183,7 @@ def settle_live_refund_of(payment: Payment) -> Refund | None:
 def apply_refund_history(payment: Payment, status: CheckStatusResponse) -> None:
     """Settle our unsettled refunds of ``payment`` (locked) from a status answer."""
     for record in payment.refunds.filter(status__in=_UNSETTLED).select_for_update():
+        remember(record)
         entry = next((e for e in status.refund_history
                       if e.partner_refund_no == record.partner_refund_no), None)
         if entry is not None and entry.refund_status == "00":
