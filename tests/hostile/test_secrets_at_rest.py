@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def secrets_seen(monkeypatch: pytest.MonkeyPatch) -> Iterator[set[str]]:
+def secrets_seen(monkeypatch: pytest.MonkeyPatch) -> set[str]:
     """Every secret that passes through the client and our token endpoint."""
     seen: set[str] = {CLIENT_SECRET}
 
@@ -62,7 +62,7 @@ def secrets_seen(monkeypatch: pytest.MonkeyPatch) -> Iterator[set[str]]:
 
     monkeypatch.setattr(AlloClient, "fetch_b2b_token", fetch_b2b_token)
     monkeypatch.setattr(notification_auth, "issue_token", issue_token)
-    yield seen
+    return seen
 
 
 def every_stored_value() -> Iterator[tuple[str, str]]:
@@ -70,7 +70,7 @@ def every_stored_value() -> Iterator[tuple[str, str]]:
     with connection.cursor() as cursor:
         for model in apps.get_app_config("doku_allo").get_models():
             table = model._meta.db_table
-            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
             names = [column[0] for column in cursor.description]
             for row in cursor.fetchall():
                 for name, value in zip(names, row, strict=True):
