@@ -74,6 +74,27 @@ DEFAULTS: dict[str, Any] = {
     "NOTIFICATION_MAX_BODY_BYTES": 64 * 1024,
     "NOTIFICATION_TOKEN_LIFETIME": 900,
     "NOTIFICATION_TOKEN_ISSUER": "django-doku-allo",
+    # What anyone on the internet can make us store or do (docs/security.md).
+    # Refused deliveries per NOTIFICATION_RATE_WINDOW seconds from one REMOTE_ADDR
+    # after which the notification URL answers 429 (4295600) before storing or checking
+    # anything, until the window ends; verified deliveries do not count. None: no bound.
+    "NOTIFICATION_RATE_LIMIT": 60,
+    "NOTIFICATION_RATE_WINDOW": 60,
+    # Of a delivery's headers, at most this many, and this many bytes (names and
+    # values) in all, are stored; the rest is dropped and counted in a marker header.
+    "NOTIFICATION_MAX_STORED_HEADERS": 40,
+    "NOTIFICATION_MAX_STORED_HEADER_BYTES": 4 * 1024,
+    # Of a body that fails verification only this prefix is stored (with its length
+    # and SHA-256); a verified delivery keeps its whole body.
+    "NOTIFICATION_UNVERIFIED_BODY_BYTES": 2 * 1024,
+    # Seconds an unverified delivery is kept; doku_allo_prune_notifications deletes
+    # older ones (verified deliveries are never pruned).
+    "NOTIFICATION_UNVERIFIED_RETENTION": 7 * 24 * 3600,
+    # Requests per TOKEN_RATE_WINDOW seconds from one REMOTE_ADDR to our B2B token
+    # endpoint before it answers 429 (4297300); None: no bound. A signed token request
+    # (same X-TIMESTAMP and X-SIGNATURE) is accepted once: a replay is a 401.
+    "TOKEN_RATE_LIMIT": 60,
+    "TOKEN_RATE_WINDOW": 60,
     # The customer's browser.
     "PUBLIC_BASE_URL": None,
     "BINDING_STATE_MAX_AGE": 1800,
@@ -82,6 +103,10 @@ DEFAULTS: dict[str, Any] = {
     "PAYMENT_SUCCESS_REDIRECT": "/",
     "PAYMENT_FAILURE_REDIRECT": "/",
     "PAYMENT_RETURN_STATUS_CHECK": True,
+    # Seconds a payment return link is valid after it was made; an older one is a 400.
+    "PAYMENT_RETURN_MAX_AGE": 24 * 3600,
+    # At most one status inquiry per payment per this many seconds from return visits.
+    "PAYMENT_RETURN_STATUS_CHECK_INTERVAL": 15,
     "ALLOWED_REDIRECT_HOSTS": [],
     # Reconciliation.
     "STATUS_CHECK_DELAY": 60,

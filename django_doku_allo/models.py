@@ -292,8 +292,13 @@ class Notification(models.Model):
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     path = models.CharField(max_length=255, blank=True)
+    #: Redacted, and capped (NOTIFICATION_MAX_STORED_HEADERS / _HEADER_BYTES).
     headers = models.JSONField(default=dict, blank=True)
+    #: The whole body once verified; until then only its first
+    #: NOTIFICATION_UNVERIFIED_BODY_BYTES, with the length and digest of what arrived.
     body = models.TextField(blank=True)
+    body_length = models.PositiveIntegerField(default=0)
+    body_sha256 = models.CharField(max_length=64, blank=True)
     external_id = models.CharField(_("X-EXTERNAL-ID"), max_length=64, blank=True,
                                    db_index=True)
     original_partner_reference_no = models.CharField(max_length=64, blank=True,
@@ -314,6 +319,11 @@ class Notification(models.Model):
     class Meta:
         verbose_name = _("DOKU notification")
         ordering = ("-received_at",)
+        indexes = (
+            # doku_allo_prune_notifications: unverified deliveries older than the retention.
+            models.Index(fields=("verified", "received_at"),
+                         name="doku_allo_notif_unverified"),
+        )
 
     def __str__(self) -> str:
         return f"{self.original_partner_reference_no or '?'} {self.latest_transaction_status}"

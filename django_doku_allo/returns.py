@@ -69,11 +69,17 @@ def payment_return_url(request: HttpRequest | None, partner_reference_no: str, r
     return f"{url}?payment={token}&result={result}{suffix}"
 
 
-def payment_reference(token: str) -> str | None:
-    """The partnerReferenceNo that :func:`payment_return_url` signed, or ``None`` if forged."""
+def payment_reference(token: str, max_age: float | None = None) -> str | None:
+    """The partnerReferenceNo that :func:`payment_return_url` signed, or ``None``.
+
+    ``None`` when the token is forged or older than ``max_age`` seconds (default
+    ``PAYMENT_RETURN_MAX_AGE``): a return link does not work forever.
+    """
+    if max_age is None:
+        max_age = float(doku_settings.PAYMENT_RETURN_MAX_AGE)
     try:
-        return str(signing.loads(token, salt=_PAYMENT_SALT))
-    except signing.BadSignature:
+        return str(signing.loads(token, salt=_PAYMENT_SALT, max_age=max_age))
+    except signing.BadSignature:  # SignatureExpired is one
         return None
 
 

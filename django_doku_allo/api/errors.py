@@ -92,6 +92,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     A :class:`ConfigurationError` and anything unexpected propagate, so they reach
     the project's 500 handling and error reporting instead of being dressed up.
     """
+    if isinstance(exc, RecursionError) and "JSON" in str(exc):
+        # DRF's JSON parser turns a ValueError into a 400 but lets this one through:
+        # a body of 3,000 "[" is the client's malformed input, not our failure.
+        exc = exceptions.ParseError("JSON parse error - nested too deeply.")
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -33,6 +33,7 @@ from ..snap.signing import (
     verify_asymmetric_signature,
     verify_symmetric_signature,
 )
+from . import limits
 
 __all__ = [
     "issue_token",
@@ -75,7 +76,11 @@ def _doku_public_key() -> Any | None:
 
 
 def verify_token_request(headers: Mapping[str, str]) -> SnapAnswer | None:
-    """Check DOKU's request for a B2B token from us; ``None`` when it is genuine."""
+    """Check DOKU's request for a B2B token from us; ``None`` when it is genuine.
+
+    Genuine means: our client id, a timestamp within the window, DOKU's signature,
+    and not seen before (a replay of a captured request is refused).
+    """
     client_key = headers.get("X-CLIENT-KEY", "")
     timestamp = headers.get("X-TIMESTAMP", "")
     signature = headers.get("X-SIGNATURE", "")
@@ -88,6 +93,12 @@ def verify_token_request(headers: Mapping[str, str]) -> SnapAnswer | None:
     if public_key is None or not verify_asymmetric_signature(public_key, client_key, timestamp,
                                                              signature):
         return SnapAnswer(401, codes.B2B_TOKEN_UNAUTHORIZED, "Unauthorized. Invalid Signature")
+    # A captured request stays valid for its whole timestamp window (either side of
+    # now): remember it that long, so it mints one token, not one per replay.
+    window = 2 * float(doku_settings.NOTIFICATION_TIMESTAMP_TOLERANCE) + 1
+    if not limits.first_sight("token-request", f"{timestamp}|{signature}", window):
+        return SnapAnswer(401, codes.B2B_TOKEN_UNAUTHORIZED,
+                          "Unauthorized. This signed request was already used")
     return None
 
 

@@ -1,12 +1,17 @@
 """The endpoints DOKU calls: our B2B token endpoint and the payment notification.
 
 Order of work in the notification view, and why:
+0. an address with too many refused deliveries in the current window is answered
+   429 before anything is stored or checked (DOKU's verified ones never count);
 1. cap the body before reading it (a 50 MB body is refused without reading it);
-2. store the delivery (redacted headers, body, address) in its own committed
-   transaction, so nothing DOKU sent is ever lost, whatever happens next; the
-   view is ``non_atomic_requests`` so this holds under ``ATOMIC_REQUESTS`` too;
+2. store the delivery (redacted and capped headers, the body's first bytes with its
+   length and digest, the address) in its own committed transaction, so there is
+   a record of whatever arrives, whatever happens next, and that record is bounded
+   because anyone can post; the view is ``non_atomic_requests`` so this holds under
+   ``ATOMIC_REQUESTS`` too. A refusal then updates one column, never the row;
 3. verify (timestamp, bearer token, signature) before parsing, so a forged body
-   never reaches the parser; a failure is a 4xx and nothing is processed;
+   never reaches the parser; a failure is a 4xx and nothing is processed; a
+   verified delivery gets its whole body stored;
 4. parse strictly (no NaN, no duplicate keys) and process in the service layer;
 5. an unexpected processing error is stored with its traceback and answered 500,
    so DOKU retries and staff can reprocess from the admin
@@ -34,7 +39,7 @@ from ..snap.signing import snap_timestamp
 
 # Modules, not their functions: tests and the suite-wide secret guard patch
 # ``auth.issue_token`` and ``services.process_*``, and must reach these calls.
-from . import auth, parsing
+from . import auth, limits, parsing
 
 __all__ = ["notification_view", "token_view"]
 
@@ -60,6 +65,9 @@ def _answer(answer: SnapAnswer) -> JsonResponse:
 @transaction.non_atomic_requests
 def token_view(request: HttpRequest) -> JsonResponse:
     """DOKU asks for the B2B token it will present on notifications (service 73)."""
+    s = doku_settings
+    if limits.over_rate("token", request, s.TOKEN_RATE_LIMIT, s.TOKEN_RATE_WINDOW):
+        return _answer(limits.TOO_MANY_TOKEN_REQUESTS)
     refusal = auth.verify_token_request(request.headers)
     if refusal is not None:
         logger.warning("doku_allo token request refused: %s", refusal.response_message)
@@ -84,30 +92,45 @@ def token_view(request: HttpRequest) -> JsonResponse:
 @transaction.non_atomic_requests
 def notification_view(request: HttpRequest) -> JsonResponse:
     """DOKU reports the end of a payment (service 56)."""
+    s = doku_settings
+    # Refused deliveries count against the bound, so DOKU's own (verified) traffic is
+    # never slowed, and a sender without credentials stores at most the limit per window.
+    if limits.reached("notification", request, s.NOTIFICATION_RATE_LIMIT,
+                      s.NOTIFICATION_RATE_WINDOW):
+        return _answer(limits.TOO_MANY_NOTIFICATIONS)
     raw = parsing.read_capped(request)
+    # Stored once, bounded (headers capped, body a prefix); refusing only updates two
+    # columns, so a refused delivery costs one bounded row and nothing more.
     notification = Notification.objects.create(**parsing.delivery_fields(request, raw))
     if raw is None:
-        return _refuse(notification, _TOO_LARGE)
+        return _refuse(request, notification, _TOO_LARGE)
     refusal = auth.verify_notification(request.headers, request.path, raw)
     if refusal is not None:
-        return _refuse(notification, refusal)
+        return _refuse(request, notification, refusal)
+    fields = {"verified": True, **parsing.verified_body_fields(raw)}
     data = parsing.parse_object(raw)
+    if data is not None:
+        # Promoted so staff can find the delivery by payment in the admin.
+        fields["original_partner_reference_no"] = str(
+            data.get("originalPartnerReferenceNo") or "")[:64]
+        fields["latest_transaction_status"] = str(data.get("latestTransactionStatus") or "")[:2]
+    _update(notification, **fields)
     if data is None:
-        return _refuse(notification, _NOT_AN_OBJECT, verified=True)
-    notification.verified = True
-    # Promoted so staff can find the delivery by payment in the admin.
-    notification.original_partner_reference_no = str(
-        data.get("originalPartnerReferenceNo") or "")[:64]
-    notification.latest_transaction_status = str(data.get("latestTransactionStatus") or "")[:2]
-    notification.save()
+        return _refuse(request, notification, _NOT_AN_OBJECT)
     return _answer(services.process_stored_notification(notification, data))
 
 
-def _refuse(notification: Notification, answer: SnapAnswer, *,
-            verified: bool = False) -> JsonResponse:
-    notification.verified = verified
-    notification.verification_error = answer.response_message[:255]
-    notification.save()
+def _update(notification: Notification, **fields: Any) -> None:
+    for name, value in fields.items():
+        setattr(notification, name, value)
+    notification.save(update_fields=list(fields))
+
+
+def _refuse(request: HttpRequest, notification: Notification, answer: SnapAnswer
+            ) -> JsonResponse:
+    _update(notification, verification_error=answer.response_message[:255])
+    if not notification.verified:
+        limits.count("notification", request, doku_settings.NOTIFICATION_RATE_WINDOW)
     logger.warning("doku_allo notification %s refused: %s", notification.pk,
                    answer.response_message)
     return _answer(answer)

@@ -37,6 +37,7 @@ from ..models import (
     Payment,
     Refund,
 )
+from ..snap.redaction import redact_body
 
 __all__ = [
     "digest",
@@ -141,8 +142,10 @@ def _reference(obj: Stateful) -> str:
 def record_response(obj: Stateful, error: SnapError | None = None, raw: Any = None) -> None:
     """Keep DOKU's answer (or the error that carried it) on ``obj``; does not save.
 
-    The X-EXTERNAL-ID DOKU answered replaces the one stored before the call: a resend
-    after a token refresh goes with a new id, and status checks must name that one.
+    The answer is kept redacted (:func:`~django_doku_allo.snap.redaction.redact_body`):
+    an authCode or token in it is never at rest in clear. The X-EXTERNAL-ID DOKU
+    answered replaces the one stored before the call: a resend after a token refresh
+    goes with a new id, and status checks must name that one.
     """
     answered = error.external_id if error is not None else getattr(raw, "external_id", None)
     if answered and isinstance(obj, Payment | Refund):
@@ -151,9 +154,9 @@ def record_response(obj: Stateful, error: SnapError | None = None, raw: Any = No
         obj.response_code = error.response_code or ""
         obj.response_message = (error.response_message or str(error))[:255]
         if error.response is not None:
-            obj.raw = dict(error.response.raw)
+            obj.raw = redact_body(dict(error.response.raw))
     elif raw is not None:
-        obj.raw = dict(raw.raw)
+        obj.raw = redact_body(dict(raw.raw))
         obj.response_code = raw.response_code or ""
         obj.response_message = (raw.response_message or "")[:255]
 

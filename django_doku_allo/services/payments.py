@@ -43,6 +43,7 @@ from ..snap.messages import (
     PaymentRequest,
     format_amount,
 )
+from ..snap.redaction import redact_body
 from ..snap.signing import new_external_id
 from . import customer_tokens, refunds
 from ._rows import lock, move_if_allowed, record_response, save, send_after_commit
@@ -125,7 +126,7 @@ def pay(
             binding=binding, user_id=binding.user_id,
             partner_reference_no=partner_reference_no, order_id=order_id,
             external_id=new_external_id(), amount=value, description=remarks,
-            request_body=request.to_body(client.config.channel),
+            request_body=redact_body(request.to_body(client.config.channel)),
             customer_ip=customer.ip_address, device_id=customer.device_id or "",
             idempotency_key=idempotency_key, idempotency_fingerprint=idempotency_fingerprint,
         )
@@ -301,7 +302,7 @@ def apply_checked_status(pk: int, status: CheckStatusResponse) -> Payment:
     """Apply a status answer to payment ``pk`` and its unsettled refunds."""
     with transaction.atomic():
         payment = lock(Payment, pk)
-        payment.raw = dict(status.response.raw)
+        payment.raw = redact_body(dict(status.response.raw))
         if status.original_reference_no and not payment.reference_no:
             payment.reference_no = status.original_reference_no
         if status.latest_transaction_status is None:

@@ -28,6 +28,7 @@ from ..models import BindingStatus, Payment, PaymentStatus, Refund, RefundStatus
 from ..snap.channels import ALLO
 from ..snap.codes import TransactionStatus
 from ..snap.messages import CheckStatusResponse, CustomerContext, RefundRequest
+from ..snap.redaction import redact_body
 from ..snap.signing import new_external_id
 from . import customer_tokens, payments
 from ._rows import (
@@ -112,7 +113,7 @@ def refund(payment: Payment, *, reason: str = "", requested_by: Any = None,
                     payment=payment, partner_refund_no=request.partner_refund_no,
                     external_id=new_external_id(), amount=payment.amount,
                     currency=payment.currency, reason=reason[:255],
-                    request_body=request.to_body(client.config.channel),
+                    request_body=redact_body(request.to_body(client.config.channel)),
                     requested_by=requested_by if getattr(requested_by, "pk", None) else None,
                 )
         except IntegrityError as exc:

@@ -76,8 +76,9 @@ def snap_timestamp(dt: datetime | None = None) -> str:
 def parse_snap_timestamp(value: str) -> datetime:
     """Parse an X-TIMESTAMP (offset or ``Z``, optional fraction) into an aware UTC datetime.
 
-    Raises ``ValueError`` for anything else, including a timestamp without a zone:
-    a zone-less time cannot be checked against a replay window.
+    Raises ``ValueError`` for anything else, including a timestamp without a zone
+    (a zone-less time cannot be checked against a replay window) and one that has no
+    UTC equivalent (``0001-01-01T00:00:00+14:00`` would be year 0 in UTC).
     """
     # fullmatch with ASCII digits: ``$`` would let a trailing newline through and ``\d``
     # would accept non-ASCII digits that fromisoformat then rejects with a different error.
@@ -89,10 +90,9 @@ def parse_snap_timestamp(value: str) -> datetime:
     text = seconds + (f".{fraction:0<6}" if fraction else "") + (
         "+00:00" if zone == "Z" else zone)
     try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
+        return datetime.fromisoformat(text).astimezone(timezone.utc)
+    except (ValueError, OverflowError):
         raise ValueError(f"not a valid SNAP timestamp: {value!r}") from None
-    return parsed.astimezone(timezone.utc)
 
 
 def new_external_id() -> str:
