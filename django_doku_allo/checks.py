@@ -96,7 +96,33 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     if str(s.STATUS_SERVICE_CODE) not in ("54", "55"):
         error(13, "DOKU_ALLO['STATUS_SERVICE_CODE'] must be '55' or '54'.",
               "'55' is what DOKU's SDKs send; '54' is the SNAP standard.")
+    _check_tasks(s, error)
     return found
+
+
+def _check_tasks(s: Any, error: Any) -> None:
+    """E014-E016: background tasks and the HTTP pool (see docs/tasks.md)."""
+    if s.STATUS_CHECK_TASKS or s.SIGNALS_VIA_TASKS:
+        from .tasks import tasks_api
+
+        if tasks_api() is None:
+            error(14, "DOKU_ALLO['STATUS_CHECK_TASKS'] or ['SIGNALS_VIA_TASKS'] is on, but "
+                      "neither django.tasks (Django 6.0) nor django_tasks is importable.",
+                  "pip install django-tasks (and a backend, e.g. django-tasks-db), or turn "
+                  "both settings off.")
+    backoff = s.STATUS_CHECK_BACKOFF
+    attempts = s.STATUS_CHECK_MAX_ATTEMPTS
+    if not isinstance(backoff, (list, tuple)) or not backoff or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in backoff):
+        error(15, "DOKU_ALLO['STATUS_CHECK_BACKOFF'] must be a non-empty list of positive "
+                  "seconds.", "Set it to e.g. [120, 300, 900, 3600] (the last one repeats).")
+    if not isinstance(attempts, int) or isinstance(attempts, bool) or attempts < 1:
+        error(15, "DOKU_ALLO['STATUS_CHECK_MAX_ATTEMPTS'] must be a positive integer.",
+              "Set it to e.g. 30 (about a day with the default backoff).")
+    pool = s.HTTP_POOL_SIZE
+    if not isinstance(pool, int) or isinstance(pool, bool) or pool < 1:
+        error(16, "DOKU_ALLO['HTTP_POOL_SIZE'] must be a positive integer.",
+              "Set it to at least the number of threads calling DOKU at once (default 10).")
 
 
 DEFAULT_TIMEOUTS = {"CONNECT_TIMEOUT": 5, "READ_TIMEOUT": 30, "DEADLINE": 45}

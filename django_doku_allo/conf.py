@@ -44,6 +44,7 @@ DEFAULTS: dict[str, Any] = {
     "READ_TIMEOUT": 30.0,
     "DEADLINE": 45.0,
     "CONNECT_RETRIES": 2,
+    "HTTP_POOL_SIZE": 10,
     "CHANNEL_ID": "H2H",
     "STATUS_SERVICE_CODE": "55",
     "TOKEN_REFRESH_MARGIN": 60,
@@ -69,6 +70,13 @@ DEFAULTS: dict[str, Any] = {
     "ALLOWED_REDIRECT_HOSTS": [],
     # Reconciliation.
     "STATUS_CHECK_DELAY": 60,
+    # Background tasks (django.tasks; see docs/tasks.md). Off: inline signals, cron.
+    "STATUS_CHECK_TASKS": False,
+    "STATUS_CHECK_BACKOFF": [120, 300, 900, 3600],
+    "STATUS_CHECK_MAX_ATTEMPTS": 30,
+    "SIGNALS_VIA_TASKS": False,
+    "TASK_BACKEND": "default",
+    "TASK_QUEUE_NAME": "default",
     # The REST API.
     "API_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "API_REFUND_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
@@ -197,6 +205,7 @@ def build_snap_config() -> SnapConfig:
         read_timeout=float(s.READ_TIMEOUT),
         deadline=float(s.DEADLINE),
         connect_retries=int(s.CONNECT_RETRIES),
+        pool_size=int(s.HTTP_POOL_SIZE),
         channel_id=s.CHANNEL_ID,
         status_service_code=str(s.STATUS_SERVICE_CODE),
         token_refresh_margin=float(s.TOKEN_REFRESH_MARGIN),
