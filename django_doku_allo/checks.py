@@ -105,11 +105,24 @@ def _check_tasks(s: Any, error: Any) -> None:
     if s.STATUS_CHECK_TASKS or s.SIGNALS_VIA_TASKS:
         from .tasks import tasks_api
 
-        if tasks_api() is None:
+        api = tasks_api()
+        if api is None:
             error(14, "DOKU_ALLO['STATUS_CHECK_TASKS'] or ['SIGNALS_VIA_TASKS'] is on, but "
                       "neither django.tasks (Django 6.0) nor django_tasks is importable.",
                   "pip install django-tasks (and a backend, e.g. django-tasks-db), or turn "
                   "both settings off.")
+        else:
+            try:
+                backend = api.task_backends[s.TASK_BACKEND]
+            except Exception as exc:
+                error(14, f"DOKU_ALLO['TASK_BACKEND'] {s.TASK_BACKEND!r} is not a usable task "
+                          f"backend: {exc}", "Name a backend of settings.TASKS.")
+            else:
+                if s.STATUS_CHECK_TASKS and not backend.supports_defer:
+                    error(14, f"The task backend {s.TASK_BACKEND!r} cannot run a task later "
+                              "(run_after), which STATUS_CHECK_TASKS needs.",
+                          "Use e.g. django_tasks_db.DatabaseBackend, or turn "
+                          "STATUS_CHECK_TASKS off.")
     backoff = s.STATUS_CHECK_BACKOFF
     attempts = s.STATUS_CHECK_MAX_ATTEMPTS
     if not isinstance(backoff, (list, tuple)) or not backoff or not all(
