@@ -42,10 +42,9 @@ def create_payments(count: int) -> None:
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
+    from benchmarks.bench_scale import create_simulator_payments
     from django_doku_allo.models import Binding, BindingStatus, Payment, PaymentStatus
     from django_doku_allo.snap.signing import new_external_id
-
-    from benchmarks.bench_scale import create_simulator_payments
 
     user = get_user_model().objects.create_user(username="bench-sync", password="x" * 12)
     binding = Binding.objects.create(

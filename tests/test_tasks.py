@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -220,8 +220,8 @@ def test_checks_refuse_a_bad_backoff_and_pool(settings: Any) -> None:
 def shared_database(transactional_db: None, tmp_path: Path) -> Iterator[dict[str, Any]]:
     """Database settings other processes can use to see what this test sees.
 
-    PostgreSQL: the test database. SQLite: the in-memory test database copied to a
-    file (schema included) that this process then uses too, until the test ends.
+    PostgreSQL: the test database. SQLite: a migrated file database that this process
+    then uses too, until the test ends.
     """
     settings_dict = connection.settings_dict
     if connection.vendor == "postgresql":
@@ -231,16 +231,16 @@ def shared_database(transactional_db: None, tmp_path: Path) -> Iterator[dict[str
     if connection.vendor != "sqlite":
         pytest.skip("the worker test knows how to share SQLite and PostgreSQL databases")
     path = tmp_path / "shared.sqlite3"
-    connection.ensure_connection()
-    memory = connection.connection
-    target = sqlite3.connect(path)
-    memory.backup(target)
-    target.execute("PRAGMA journal_mode=WAL")
-    target.close()
     saved = dict(settings_dict)
     options = {"timeout": 30}
+    # A new file database, migrated here: copying the in-memory one (sqlite3's backup)
+    # waits forever when another thread of the suite left a transaction open on it.
+    memory = connection.connection
     connection.connection = None  # the next query connects to the file
     settings_dict.update(NAME=str(path), OPTIONS={**saved["OPTIONS"], **options})
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    call_command("migrate", verbosity=0, interactive=False)
     try:
         yield {"ENGINE": saved["ENGINE"], "NAME": str(path), "OPTIONS": options}
     finally:
