@@ -23,7 +23,8 @@ from typing import Any, TypeVar
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, connections
+from django.db.utils import load_backend
 from django.test import Client
 from django.utils import timezone
 
@@ -231,23 +232,24 @@ def shared_database(transactional_db: None, tmp_path: Path) -> Iterator[dict[str
     if connection.vendor != "sqlite":
         pytest.skip("the worker test knows how to share SQLite and PostgreSQL databases")
     path = tmp_path / "shared.sqlite3"
-    saved = dict(settings_dict)
-    options = {"timeout": 30}
-    # A new file database, migrated here: copying the in-memory one (sqlite3's backup)
-    # waits forever when another thread of the suite left a transaction open on it.
-    memory = connection.connection
-    connection.connection = None  # the next query connects to the file
-    settings_dict.update(NAME=str(path), OPTIONS={**saved["OPTIONS"], **options})
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA journal_mode=WAL")
-    call_command("migrate", verbosity=0, interactive=False)
+    options = {"timeout": 30, "transaction_mode": "IMMEDIATE"}  # no deferred-lock upgrades
+    # This thread gets its own wrapper on a new, migrated file database. The in-memory
+    # wrapper stays as it is: the live server's threads share it (and close it after
+    # each request), and copying it (sqlite3's backup) waits forever on a transaction
+    # another thread left open.
+    memory = connections["default"]
+    shared = load_backend(settings_dict["ENGINE"]).DatabaseWrapper(
+        {**settings_dict, "NAME": str(path), "OPTIONS": {**settings_dict["OPTIONS"], **options}},
+        "default")
+    connections["default"] = shared
     try:
-        yield {"ENGINE": saved["ENGINE"], "NAME": str(path), "OPTIONS": options}
+        with shared.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        call_command("migrate", verbosity=0, interactive=False)
+        yield {"ENGINE": settings_dict["ENGINE"], "NAME": str(path), "OPTIONS": options}
     finally:
-        connection.close()
-        settings_dict.clear()
-        settings_dict.update(saved)
-        connection.connection = memory
+        shared.close()
+        connections["default"] = memory
 
 
 @dataclass
