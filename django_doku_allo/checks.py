@@ -108,12 +108,53 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
         found.error(13, "DOKU_ALLO['STATUS_SERVICE_CODE'] must be '55' or '54'.",
                     "'55' is what DOKU's SDKs send; '54' is the SNAP standard.")
     _check_cache_alias(found)
+    _check_tasks(s, found)
     base = s.PUBLIC_BASE_URL
     if base and not str(base).startswith(("https://", "http://")):
         found.error(15, f"DOKU_ALLO['PUBLIC_BASE_URL'] {base!r} is not an absolute URL.",
                     "Give the scheme and host DOKU and the customer's browser reach this site "
                     "at, e.g. 'https://shop.example.com'.")
     return found
+
+
+def _check_tasks(s: Any, found: _Found) -> None:
+    """E016-E018: background tasks and the HTTP pool (see docs/tasks.md)."""
+    if s.STATUS_CHECK_TASKS or s.SIGNALS_VIA_TASKS:
+        from .tasks import tasks_api
+
+        api = tasks_api()
+        if api is None:
+            found.error(16, "DOKU_ALLO['STATUS_CHECK_TASKS'] or ['SIGNALS_VIA_TASKS'] is on, "
+                            "but neither django.tasks (Django 6.0) nor django_tasks is "
+                            "importable.",
+                        "pip install django-tasks (and a backend, e.g. django-tasks-db), or "
+                        "turn both settings off.")
+        else:
+            try:
+                backend = api.task_backends[s.TASK_BACKEND]
+            except Exception as exc:
+                found.error(16, f"DOKU_ALLO['TASK_BACKEND'] {s.TASK_BACKEND!r} is not a usable "
+                                f"task backend: {exc}", "Name a backend of settings.TASKS.")
+            else:
+                if s.STATUS_CHECK_TASKS and not backend.supports_defer:
+                    found.error(16, f"The task backend {s.TASK_BACKEND!r} cannot run a task "
+                                    "later (run_after), which STATUS_CHECK_TASKS needs.",
+                                "Use e.g. django_tasks_db.DatabaseBackend, or turn "
+                                "STATUS_CHECK_TASKS off.")
+    backoff = s.STATUS_CHECK_BACKOFF
+    attempts = s.STATUS_CHECK_MAX_ATTEMPTS
+    if not isinstance(backoff, (list, tuple)) or not backoff or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in backoff):
+        found.error(17, "DOKU_ALLO['STATUS_CHECK_BACKOFF'] must be a non-empty list of positive "
+                        "seconds.", "Set it to e.g. [120, 300, 900, 3600] (the last one repeats).")
+    if not isinstance(attempts, int) or isinstance(attempts, bool) or attempts < 1:
+        found.error(17, "DOKU_ALLO['STATUS_CHECK_MAX_ATTEMPTS'] must be a positive integer.",
+                    "Set it to e.g. 30 (about a day with the default backoff).")
+    pool = s.HTTP_POOL_SIZE
+    if not isinstance(pool, int) or isinstance(pool, bool) or pool < 1:
+        found.error(18, "DOKU_ALLO['HTTP_POOL_SIZE'] must be a positive integer.",
+                    "Set it to at least the number of threads calling DOKU at once (default "
+                    "10).")
 
 
 def _check_private_key(found: _Found) -> None:

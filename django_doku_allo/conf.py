@@ -48,6 +48,7 @@ DEFAULTS: dict[str, Any] = {
     "READ_TIMEOUT": 30.0,
     "DEADLINE": 45.0,
     "CONNECT_RETRIES": 2,
+    "HTTP_POOL_SIZE": 10,
     "CHANNEL_ID": "H2H",
     "STATUS_SERVICE_CODE": "55",
     "TOKEN_REFRESH_MARGIN": 60,
@@ -115,6 +116,13 @@ DEFAULTS: dict[str, Any] = {
     # ``payment_failed`` is sent. DOKU documents no payment expiry for Allo; 30 minutes
     # outlasts any OTP/PIN session we know of. DOKU's later word still wins.
     "PAYMENT_CONFIRMATION_WINDOW": 1800,
+    # Background tasks (django.tasks; see docs/tasks.md). Off: inline signals, cron.
+    "STATUS_CHECK_TASKS": False,
+    "STATUS_CHECK_BACKOFF": [120, 300, 900, 3600],
+    "STATUS_CHECK_MAX_ATTEMPTS": 30,
+    "SIGNALS_VIA_TASKS": False,
+    "TASK_BACKEND": "default",
+    "TASK_QUEUE_NAME": "default",
     # The REST API.
     "API_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "API_REFUND_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
@@ -243,6 +251,7 @@ def build_snap_config() -> SnapConfig:
         read_timeout=float(s.READ_TIMEOUT),
         deadline=float(s.DEADLINE),
         connect_retries=int(s.CONNECT_RETRIES),
+        pool_size=int(s.HTTP_POOL_SIZE),
         channel_id=s.CHANNEL_ID,
         status_service_code=str(s.STATUS_SERVICE_CODE),
         token_refresh_margin=float(s.TOKEN_REFRESH_MARGIN),

@@ -1,5 +1,6 @@
 """Settings for the test suite: SQLite by default, PostgreSQL when DATABASE_URL is set."""
 
+import importlib.util
 import os
 import tempfile
 
@@ -11,7 +12,16 @@ SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
 
+
 INSTALLED_APPS = [*INSTALLED_APPS, "drf_spectacular"]
+
+# django.tasks (Django 6.0) or the django-tasks backport, with django-tasks-db's backend:
+# the background-task tests (tests/test_tasks.py) need them; without them they skip.
+if importlib.util.find_spec("django_tasks_db") is not None:
+    if importlib.util.find_spec("django.tasks") is None:
+        INSTALLED_APPS.append("django_tasks")
+    INSTALLED_APPS.append("django_tasks_db")
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 ROOT_URLCONF = "tests.urls"
 
 # SQLite files, not :memory:: Django (and pytest-django's live server) share one

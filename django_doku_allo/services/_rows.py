@@ -16,6 +16,8 @@ Contracts the services rely on:
   (terminal states never regress) instead of raising.
 - :func:`send_after_commit` sends a signal once the surrounding transaction
   commits; a receiver's exception is logged and never undoes the change.
+- :func:`check_later` schedules a status-check task for a payment or refund that
+  DOKU's answer left unsettled (only with ``STATUS_CHECK_TASKS``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from django.db import models, transaction
 from django.dispatch import Signal
 
 from .. import transitions
+from ..conf import doku_settings
 from ..exceptions import SnapError, TransitionNotAllowed
 from ..models import (
     BINDING_TRANSITIONS,
@@ -40,6 +43,7 @@ from ..models import (
 from ..snap.redaction import redact_body
 
 __all__ = [
+    "check_later",
     "digest",
     "lock",
     "lock_refund_with_payment",
@@ -49,11 +53,13 @@ __all__ = [
     "remember",
     "save",
     "send_after_commit",
+    "send_now",
 ]
 
 logger = logging.getLogger(__name__)
 
 _M = TypeVar("_M", bound=models.Model)
+_S = TypeVar("_S", Payment, Refund)
 
 Stateful = Binding | Payment | Refund
 
@@ -162,14 +168,38 @@ def record_response(obj: Stateful, error: SnapError | None = None, raw: Any = No
 
 
 def send_after_commit(signal: Signal, sender: type, **kwargs: Any) -> None:
-    """Send ``signal`` once the surrounding transaction commits (never on rollback)."""
-    def send() -> None:
-        # A receiver's failure must not undo or repeat a committed state change.
-        for receiver, result in signal.send_robust(sender=sender, **kwargs):
-            if isinstance(result, Exception):
-                logger.error("doku_allo signal receiver %r failed", receiver, exc_info=result)
+    """Send ``signal`` once the surrounding transaction commits (never on rollback).
 
-    transaction.on_commit(send)
+    With ``SIGNALS_VIA_TASKS`` a task sends it instead (see :mod:`..tasks`).
+    """
+    if doku_settings.SIGNALS_VIA_TASKS:
+        from .. import tasks
+
+        transaction.on_commit(lambda: tasks.enqueue_signal(signal, sender, kwargs))
+        return
+    transaction.on_commit(lambda: send_now(signal, sender, **kwargs))
+
+
+def send_now(signal: Signal, sender: type, **kwargs: Any) -> list[tuple[Any, Any]]:
+    """Send ``signal`` to every receiver; a receiver's exception is logged, not raised."""
+    # A receiver's failure must not undo or repeat a committed state change.
+    results = signal.send_robust(sender=sender, **kwargs)
+    for receiver, result in results:
+        if isinstance(result, Exception):
+            logger.error("doku_allo signal receiver %r failed", receiver, exc_info=result)
+    return results
+
+
+def check_later(obj: _S) -> _S:
+    """With ``STATUS_CHECK_TASKS``, enqueue a status check of ``obj`` on commit if unsettled.
+
+    For a payment or refund just recorded from DOKU's answer; returns ``obj``.
+    """
+    if doku_settings.STATUS_CHECK_TASKS:
+        from .. import tasks
+
+        tasks.schedule_status_check(obj)  # type: ignore[arg-type]
+    return obj
 
 
 def digest(value: str) -> str:

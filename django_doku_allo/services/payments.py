@@ -46,7 +46,14 @@ from ..snap.messages import (
 from ..snap.redaction import redact_body
 from ..snap.signing import new_external_id
 from . import customer_tokens, refunds
-from ._rows import lock, move_if_allowed, record_response, save, send_after_commit
+from ._rows import (
+    check_later,
+    lock,
+    move_if_allowed,
+    record_response,
+    save,
+    send_after_commit,
+)
 
 __all__ = [
     "DOKU_TO_PAYMENT_STATUS",
@@ -136,7 +143,7 @@ def pay(
     except BindingNotActive as exc:
         return _settle(payment.pk, PaymentStatus.FAILED, reason=str(exc))
     except OutcomeUnknownError as exc:
-        return _settle(payment.pk, PaymentStatus.UNKNOWN, error=exc, reason=str(exc))
+        return check_later(_settle(payment.pk, PaymentStatus.UNKNOWN, error=exc, reason=str(exc)))
     except (DeclinedError, RetryableError) as exc:
         # Refused, or provably never processed: no money moved.
         return _settle(payment.pk, PaymentStatus.FAILED, error=exc, reason=str(exc))
@@ -145,7 +152,7 @@ def pay(
         locked.reference_no = response.reference_no or locked.reference_no
         locked.web_redirect_url = response.web_redirect_url or ""
         record_response(locked, raw=response.response)
-        return apply_status(locked, PaymentStatus.PENDING, source="payment answer")
+        return check_later(apply_status(locked, PaymentStatus.PENDING, source="payment answer"))
 
 
 def _settle(pk: int, target: PaymentStatus, *, reason: str = "",
@@ -252,13 +259,16 @@ def apply_doku_status(payment: Payment, status: TransactionStatus, *, source: st
                         reason=description or f"DOKU status {status.value}")
 
 
-def sync_payment(payment: Payment) -> Payment:
+def sync_payment(payment: Payment, *, claimed: bool = False) -> Payment:
     """Ask DOKU for the payment's status and apply it (the reconciliation path).
 
     Raises the SNAP error when DOKU could not answer; the payment is unchanged then.
+    ``claimed=True``: the caller just read this row and stamped ``last_checked_at``
+    (``doku_allo_sync``'s claim), so it is neither re-read nor stamped again.
     """
-    payment = Payment.objects.get(pk=payment.pk)
-    Payment.objects.filter(pk=payment.pk).update(last_checked_at=timezone.now())
+    if not claimed:
+        payment = Payment.objects.get(pk=payment.pk)
+        Payment.objects.filter(pk=payment.pk).update(last_checked_at=timezone.now())
     try:
         status = check_status(payment)
     except DeclinedError as exc:

@@ -32,6 +32,7 @@ from ..snap.redaction import redact_body
 from ..snap.signing import new_external_id
 from . import customer_tokens, payments
 from ._rows import (
+    check_later,
     lock,
     lock_refund_with_payment,
     move_if_allowed,
@@ -129,7 +130,7 @@ def refund(payment: Payment, *, reason: str = "", requested_by: Any = None,
     except BindingNotActive as exc:
         return _settle(record.pk, RefundStatus.FAILED, reason=str(exc))
     except OutcomeUnknownError as exc:
-        return _settle(record.pk, RefundStatus.UNKNOWN, reason=str(exc), error=exc)
+        return check_later(_settle(record.pk, RefundStatus.UNKNOWN, reason=str(exc), error=exc))
     except (DeclinedError, RetryableError) as exc:
         return _settle(record.pk, RefundStatus.FAILED, reason=str(exc), error=exc)
     with transaction.atomic():
@@ -206,10 +207,14 @@ def _older_than_check_delay(created_at: datetime) -> bool:
     return age.total_seconds() >= float(doku_settings.STATUS_CHECK_DELAY)
 
 
-def sync_refund(record: Refund) -> Refund:
-    """Settle a requested or unknown refund by a status check of its payment."""
-    record = Refund.objects.get(pk=record.pk)
-    Refund.objects.filter(pk=record.pk).update(last_checked_at=timezone.now())
+def sync_refund(record: Refund, *, claimed: bool = False) -> Refund:
+    """Settle a requested or unknown refund by a status check of its payment.
+
+    ``claimed=True``: as for :func:`~.payments.sync_payment` (no re-read, no stamp).
+    """
+    if not claimed:
+        record = Refund.objects.get(pk=record.pk)
+        Refund.objects.filter(pk=record.pk).update(last_checked_at=timezone.now())
     if record.status in (RefundStatus.SUCCEEDED, RefundStatus.FAILED):
         return record
     status = payments.check_status(record.payment)

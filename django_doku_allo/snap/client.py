@@ -106,6 +106,7 @@ class AlloClient:
             max_response_bytes=config.max_response_bytes,
             session=session,
             user_agent=config.user_agent,
+            pool_size=config.pool_size,
         )
         self.tokens = B2BTokenProvider(
             token_store if token_store is not None else MemoryTokenStore(),
@@ -121,6 +122,10 @@ class AlloClient:
     def close(self) -> None:
         """Close pooled connections (the client stays usable; it reconnects on demand)."""
         self.transport.session.close()
+
+    def set_pool_size(self, size: int) -> None:
+        """Keep up to ``size`` connections per host (e.g. one per thread calling at once)."""
+        self.transport.set_pool_size(size)
 
     # ------------------------------------------------------------------ tokens
     def fetch_b2b_token(self) -> AccessToken:

@@ -66,6 +66,8 @@ class SnapConfig:
     token_lock_timeout: float = 60.0
     max_response_bytes: int = 1_000_000
     user_agent: str = "django-doku-allo"
+    #: Keep-alive connections kept per host: at least the threads calling at once.
+    pool_size: int = 10
 
     @classmethod
     def build(cls, *, private_key: Any, **kwargs: Any) -> SnapConfig:

@@ -153,17 +153,34 @@ class Transport:
         max_response_bytes: int,
         session: requests.Session | None = None,
         user_agent: str | None = None,
+        pool_size: int = 10,
     ) -> None:
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.deadline = deadline
         self.max_response_bytes = max_response_bytes
         self.session = session or requests.Session()
-        if session is None:
-            adapter = _WatchedAdapter(max_retries=0)
-            self.session.mount("http://", adapter)
-            self.session.mount("https://", adapter)
+        self._own_session = session is None
+        self.pool_size = pool_size
+        if self._own_session:
+            self._mount(pool_size)
         self.user_agent = user_agent
+
+    def _mount(self, pool_size: int) -> None:
+        # pool_maxsize bounds the kept-alive connections per host: a thread beyond it
+        # opens a fresh connection each time and urllib3 discards it afterwards.
+        adapter = _WatchedAdapter(max_retries=0, pool_maxsize=pool_size)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def set_pool_size(self, pool_size: int) -> None:
+        """Re-size the connection pool (only that of a session this transport made)."""
+        if pool_size < 1:
+            raise ValueError("pool_size must be at least 1")
+        if self._own_session and pool_size != self.pool_size:
+            self.session.close()
+            self._mount(pool_size)
+        self.pool_size = pool_size
 
     def post(self, url: str, body: bytes, headers: Mapping[str, str],
              *, deadline: float | None = None) -> HttpReply:
