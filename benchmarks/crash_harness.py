@@ -30,6 +30,7 @@ Exits 1 when any check fails.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -150,10 +151,8 @@ class Gunicorn:
             return []
         pids: list[int] = []
         for task in Path(f"/proc/{self.proc.pid}/task").glob("*/children"):
-            try:
+            with contextlib.suppress(OSError):
                 pids.extend(int(p) for p in task.read_text().split())
-            except OSError:
-                pass
         return pids
 
     def kill_worker(self, rng: random.Random) -> int | None:
@@ -172,10 +171,8 @@ class Gunicorn:
         with self.lock:
             if self.proc is None:
                 return
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             self.proc.wait()
             self.proc = None
 
@@ -413,7 +410,8 @@ class Harness:
         ours = list(Payment.objects.order_by("pk"))
         known = {p.partner_reference_no for p in ours}
         for payment in ours:
-            bank = list(BankPayment.objects.filter(partner_reference_no=payment.partner_reference_no))
+            reference = payment.partner_reference_no
+            bank = list(BankPayment.objects.filter(partner_reference_no=reference))
             debited = [b for b in bank if b.paid_time is not None]
             bank_refunds = list(BankRefund.objects.filter(
                 payment__partner_reference_no=payment.partner_reference_no))
