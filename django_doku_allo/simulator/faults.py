@@ -1,9 +1,19 @@
 """Fault injection: make the simulator slow, failing, lossy or out of order on purpose.
 
-Faults live in process memory behind a lock, so they reach a simulator running in the
-same process (pytest-django's ``live_server``, ``runserver``). Another process sets them
-through the control API (``<prefix>/_control/faults``). Each fault applies ``times``
-times and then disappears; ``times=None`` keeps it until :func:`reset`.
+Faults are rows of the simulator's database (:class:`~.models.Fault`), so every process
+serving the simulator sees them: a fault queued here, or by another process through the
+control API (``<prefix>/_control/faults``), reaches whichever gunicorn worker or
+``runserver`` takes the next matching request. Each fault applies ``times`` times and
+then disappears; ``times=None`` keeps it until :func:`reset`.
+
+Consumed once: a use is claimed by one conditional ``UPDATE ... SET remaining =
+remaining - 1 WHERE id = %s AND remaining > 0``. PostgreSQL re-checks the condition
+after the row lock, SQLite serialises writers, so of two processes racing for the last
+use exactly one sees a row updated; the other moves on to the next matching fault or
+finds none. A fault claimed inside a transaction that rolls back (e.g. a notification
+fault taken while a payment is settled) is given back with it.
+
+Setting or taking a fault touches the database, so (in tests) it needs database access.
 
 Operations: ``token_b2b``, ``token_b2b2c``, ``binding``, ``balance``, ``payment``,
 ``status``, ``refund``, ``unbinding``.
@@ -11,11 +21,13 @@ Operations: ``token_b2b``, ``token_b2b2c``, ``binding``, ``balance``, ``payment`
 
 from __future__ import annotations
 
-import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
+from django.db.models import F
+
 from .codes import OPERATIONS
+from .models import Fault
 
 __all__ = [
     "DROP_MODES",
@@ -23,6 +35,7 @@ __all__ = [
     "ForcedError",
     "active",
     "add_latency",
+    "armed",
     "drop_response",
     "duplicate_notifications",
     "force_error",
@@ -39,17 +52,6 @@ DropMode = Literal["html502", "truncated"]
 DROP_MODES: tuple[str, ...] = ("html502", "truncated")
 
 
-@dataclass
-class _Fault:
-    kind: str
-    operation: str | None
-    times: int | None
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
 @dataclass(frozen=True)
 class ForcedError:
     code: str
@@ -62,10 +64,6 @@ class DropResponse:
     delay: float
 
 
-_lock = threading.Lock()
-_faults: list[_Fault] = []
-
-
 def _check_operation(operation: str) -> None:
     if operation not in OPERATIONS:
         raise ValueError(f"unknown operation {operation!r}; one of {', '.join(OPERATIONS)}")
@@ -76,23 +74,36 @@ def _check_times(times: int | None) -> None:
         raise ValueError("times must be a positive integer or None (until reset)")
 
 
-def _add(fault: _Fault) -> None:
-    _check_times(fault.times)
-    with _lock:
-        _faults.append(fault)
+def _add(kind: str, operation: str | None, times: int | None, params: dict[str, Any]) -> None:
+    _check_times(times)
+    Fault.objects.create(kind=kind, operation=operation or "", remaining=times, params=params)
 
 
-def _take(kind: str, operation: str | None = None) -> _Fault | None:
-    """Consume one use of the oldest matching fault."""
-    with _lock:
-        for fault in _faults:
-            if fault.kind == kind and fault.operation == operation:
-                if fault.times is not None:
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        _faults.remove(fault)
-                return fault
+def _take(kind: str, operation: str | None = None) -> dict[str, Any] | None:
+    """Claim one use of the oldest matching fault; its parameters, or ``None``."""
+    candidates = (Fault.objects.filter(kind=kind, operation=operation or "")
+                  .exclude(remaining=0).order_by("pk")
+                  .values_list("pk", "remaining", "params"))
+    for pk, remaining, params in candidates:
+        if remaining is None:
+            return dict(params)
+        claimed = (Fault.objects.filter(pk=pk, remaining__gt=0)
+                   .update(remaining=F("remaining") - 1))
+        if claimed:
+            Fault.objects.filter(pk=pk, remaining=0).delete()
+            return dict(params)
+        # Another process took the last use first: try the next one.
     return None
+
+
+def armed(operation: str | None = None) -> frozenset[str]:
+    """The kinds of fault queued for ``operation`` (one query; nothing is consumed).
+
+    The request path asks this first so that a request with no fault armed costs one
+    indexed read, not one per kind.
+    """
+    return frozenset(Fault.objects.filter(operation=operation or "").exclude(remaining=0)
+                     .values_list("kind", flat=True).distinct())
 
 
 # --------------------------------------------------------------------------- setting faults
@@ -101,7 +112,7 @@ def add_latency(operation: str, seconds: float, times: int | None = None) -> Non
     _check_operation(operation)
     if seconds < 0:
         raise ValueError("seconds must be >= 0")
-    _add(_Fault("latency", operation, times, {"seconds": float(seconds)}))
+    _add("latency", operation, times, {"seconds": float(seconds)})
 
 
 def force_error(operation: str, code: str, times: int | None = 1,
@@ -110,8 +121,8 @@ def force_error(operation: str, code: str, times: int | None = 1,
     _check_operation(operation)
     if not (isinstance(code, str) and len(code) == 7 and code.isdigit()):
         raise ValueError("code must be a 7-digit SNAP response code")
-    _add(_Fault("error", operation, times,
-                {"code": code, "message": message or _default_message(code)}))
+    _add("error", operation, times,
+         {"code": code, "message": message or _default_message(code)})
 
 
 def drop_response(operation: str, times: int | None = 1, mode: DropMode = "html502",
@@ -127,14 +138,14 @@ def drop_response(operation: str, times: int | None = 1, mode: DropMode = "html5
         raise ValueError(f"mode must be one of {', '.join(DROP_MODES)}")
     if delay < 0:
         raise ValueError("delay must be >= 0")
-    _add(_Fault("drop", operation, times, {"mode": mode, "delay": float(delay)}))
+    _add("drop", operation, times, {"mode": mode, "delay": float(delay)})
 
 
 def duplicate_notifications(copies: int = 2, times: int | None = 1) -> None:
     """Deliver each of the next ``times`` payment notifications ``copies`` times in all."""
     if isinstance(copies, bool) or not isinstance(copies, int) or copies < 2:
         raise ValueError("copies must be an integer >= 2")
-    _add(_Fault("duplicate", None, times, {"copies": copies}))
+    _add("duplicate", None, times, {"copies": copies})
 
 
 def reorder_notifications(stale_status: str = "03", times: int | None = 1) -> None:
@@ -145,45 +156,47 @@ def reorder_notifications(stale_status: str = "03", times: int | None = 1) -> No
     """
     if stale_status not in ("01", "02", "03"):
         raise ValueError("stale_status must be a non-final status: 01, 02 or 03")
-    _add(_Fault("reorder", None, times, {"stale_status": stale_status}))
+    _add("reorder", None, times, {"stale_status": stale_status})
 
 
 def reset() -> None:
-    """Remove every fault."""
-    with _lock:
-        _faults.clear()
+    """Remove every fault (in every process: they share the table)."""
+    Fault.objects.all().delete()
 
 
 def active() -> list[dict[str, Any]]:
     """The faults in force, oldest first (for inspection)."""
-    with _lock:
-        return [f.as_dict() for f in _faults]
+    return [
+        {"kind": f.kind, "operation": f.operation or None, "times": f.remaining,
+         "params": f.params}
+        for f in Fault.objects.exclude(remaining=0).order_by("pk")
+    ]
 
 
 # --------------------------------------------------------------------------- consuming faults
 def take_latency(operation: str) -> float:
-    fault = _take("latency", operation)
-    return float(fault.params["seconds"]) if fault else 0.0
+    params = _take("latency", operation)
+    return float(params["seconds"]) if params else 0.0
 
 
 def take_forced_error(operation: str) -> ForcedError | None:
-    fault = _take("error", operation)
-    return ForcedError(fault.params["code"], fault.params["message"]) if fault else None
+    params = _take("error", operation)
+    return ForcedError(params["code"], params["message"]) if params else None
 
 
 def take_drop(operation: str) -> DropResponse | None:
-    fault = _take("drop", operation)
-    return DropResponse(fault.params["mode"], fault.params["delay"]) if fault else None
+    params = _take("drop", operation)
+    return DropResponse(params["mode"], params["delay"]) if params else None
 
 
 def take_notification_copies() -> int:
-    fault = _take("duplicate")
-    return int(fault.params["copies"]) if fault else 1
+    params = _take("duplicate")
+    return int(params["copies"]) if params else 1
 
 
 def take_stale_status() -> str | None:
-    fault = _take("reorder")
-    return str(fault.params["stale_status"]) if fault else None
+    params = _take("reorder")
+    return str(params["stale_status"]) if params else None
 
 
 _MESSAGES = {

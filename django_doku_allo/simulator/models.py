@@ -223,3 +223,32 @@ class NotificationAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt {self.pk} -> {self.http_status}"
+
+
+class Fault(models.Model):
+    """One injected fault, shared by every process serving the simulator.
+
+    ``remaining`` uses are left (``None``: until reset); each use is claimed by one atomic
+    ``UPDATE ... SET remaining = remaining - 1 WHERE remaining > 0``, so a fault queued
+    once is consumed once whichever worker serves the request (see ``faults.py``).
+    """
+
+    class Kind(models.TextChoices):
+        LATENCY = "latency", "latency"
+        ERROR = "error", "forced SNAP code"
+        DROP = "drop", "answer dropped after the work"
+        DUPLICATE = "duplicate", "duplicate notifications"
+        REORDER = "reorder", "stale notification after the final one"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    #: ``""`` for the notification faults, which belong to no SNAP operation.
+    operation = models.CharField(max_length=16, blank=True, default="")
+    remaining = models.PositiveIntegerField(null=True, blank=True)
+    params = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "operation"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.operation or '-'} x{self.remaining}"

@@ -86,15 +86,17 @@ def enqueue(payment: Payment) -> list[Notification]:
     delays = get_settings().notification_retry_delays
     due = timezone.now() + timedelta(seconds=delays[0])
     body = build_body(payment, payment.status)
+    armed = faults.armed()
+    copies = faults.take_notification_copies() if "duplicate" in armed else 1
     rows = [
         Notification.objects.create(
             payment=payment,
             kind=Notification.Kind.NORMAL if i == 0 else Notification.Kind.DUPLICATE,
             transaction_status=payment.status, body=body, next_attempt_at=due,
         )
-        for i in range(faults.take_notification_copies())
+        for i in range(copies)
     ]
-    stale = faults.take_stale_status()
+    stale = faults.take_stale_status() if "reorder" in armed else None
     if stale is not None:
         rows.append(Notification.objects.create(
             payment=payment, kind=Notification.Kind.STALE, transaction_status=stale,

@@ -110,14 +110,17 @@ class _BaseEndpoint:
 
     def dispatch(self, request: HttpRequest) -> HttpResponse:
         started = time.monotonic()
-        delay = faults.take_latency(self.operation)
+        # Faults are shared rows (any worker may have queued one): one read tells which
+        # kinds are armed, and only those are claimed.
+        armed = faults.armed(self.operation)
+        delay = faults.take_latency(self.operation) if "latency" in armed else 0.0
         if delay:
             time.sleep(delay)
-        forced = faults.take_forced_error(self.operation)
+        forced = faults.take_forced_error(self.operation) if "error" in armed else None
         if forced is not None:
             response = snap_response(forced.code, forced.message)
         else:
-            drop = faults.take_drop(self.operation)
+            drop = faults.take_drop(self.operation) if "drop" in armed else None
             try:
                 response = self.serve(request, get_settings(), settle_now=drop is not None)
             except SnapError as error:

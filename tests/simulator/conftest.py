@@ -15,7 +15,7 @@ from django.conf import settings as django_settings
 from django.http import HttpResponse
 from django.test import Client
 
-from django_doku_allo.simulator import customer, faults, worker
+from django_doku_allo.simulator import customer, worker
 from django_doku_allo.snap.signing import (
     asymmetric_signature,
     minify,
@@ -224,7 +224,7 @@ def simulator_settings(settings: Any) -> Iterator[Any]:
     configure(settings, DELIVERY_MODE="manual", ENABLE_CONTROL_API=True, HTTP_TIMEOUT=5)
     yield settings
     worker.stop()
-    faults.reset()
+    # Faults are database rows: the test's rollback (or flush) removes them.
 
 
 @pytest.fixture

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 
 import pytest
+from django.db import transaction
 
 from django_doku_allo.simulator import faults, state
+from django_doku_allo.simulator.models import Fault
 from django_doku_allo.simulator.notifications import deliver_due_notifications
+from tests.support.threads import run_together, succeeded
 
 from .conftest import CHANNEL, Bound, MerchantStub, Snap, payment_body, status_body
 
@@ -150,29 +152,48 @@ def test_a_fault_without_times_lasts_until_reset(snap: Snap, bound: Bound) -> No
     lambda: faults.duplicate_notifications(copies=1),
     lambda: faults.reorder_notifications(stale_status="00"),
 ])
-def test_invalid_faults_are_refused(call: object) -> None:
+def test_invalid_faults_are_refused(call: object, db: None) -> None:
     with pytest.raises(ValueError):
         call()  # type: ignore[operator]
     assert faults.active() == []
 
 
-def test_faults_are_consumed_exactly_once_across_threads() -> None:
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_faults_are_consumed_exactly_once_across_threads(postgres_only: None) -> None:
+    # Each thread has its own connection: the claim is the database's, not a lock's.
     faults.force_error("payment", "5005400", times=25)
-    taken: list[object] = []
-    lock = threading.Lock()
 
-    def worker() -> None:
-        for _ in range(10):
-            found = faults.take_forced_error("payment")
-            if found is not None:
-                with lock:
-                    taken.append(found)
+    def worker() -> int:
+        return sum(faults.take_forced_error("payment") is not None for _ in range(10))
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    taken = succeeded(run_together([worker] * 8))
 
-    assert len(taken) == 25
+    assert sum(taken) == 25
     assert faults.active() == []
+
+
+def test_a_fault_claimed_in_a_rolled_back_transaction_is_given_back(db: None) -> None:
+    faults.duplicate_notifications(copies=3)
+
+    def settle_then_fail() -> int:
+        with transaction.atomic():
+            copies = faults.take_notification_copies()
+            transaction.set_rollback(True)
+        return copies
+
+    assert settle_then_fail() == 3
+    assert faults.take_notification_copies() == 3
+    assert faults.take_notification_copies() == 1
+
+
+def test_a_spent_fault_leaves_no_row_and_nothing_armed(db: None) -> None:
+    faults.force_error("refund", "5005800", times=2)
+    faults.add_latency("refund", 0.0)
+
+    assert faults.armed("refund") == {"error", "latency"}
+    assert faults.take_forced_error("refund") is not None
+    assert faults.take_forced_error("refund") is not None
+    assert faults.take_forced_error("refund") is None
+    assert faults.armed("refund") == {"latency"}
+    assert Fault.objects.filter(kind="error").count() == 0
