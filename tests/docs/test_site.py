@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,19 +16,39 @@ from django_doku_allo.conf import DEFAULTS
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _build(config: Path, site: Path) -> subprocess.CompletedProcess[str]:
+    # Never --quiet: mkdocs then drops the warnings that --strict counts.
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file", str(config),
+         "--site-dir", str(site)],
+        cwd=config.parent, capture_output=True, text=True, timeout=120,
+        env={"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"},
+    )
+
+
 @pytest.mark.skipif(importlib.util.find_spec("mkdocs") is None
                     or importlib.util.find_spec("material") is None,
                     reason="mkdocs and mkdocs-material are not installed (the docs extra: "
                            'pip install -e ".[docs]")')
 def test_the_docs_build_with_mkdocs_strict(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",
-         "--config-file", str(ROOT / "mkdocs.yml"), "--site-dir", str(tmp_path / "site")],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-        env={"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"},
-    )
+    result = _build(ROOT / "mkdocs.yml", tmp_path / "site")
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "site" / "quickstart" / "index.html").exists()
+
+
+def test_a_broken_link_fails_the_strict_build(tmp_path: Path) -> None:
+    if importlib.util.find_spec("mkdocs") is None or importlib.util.find_spec(
+            "material") is None:
+        pytest.skip("mkdocs and mkdocs-material are not installed (the docs extra)")
+    docs = tmp_path / "docs"
+    shutil.copytree(ROOT / "docs", docs)
+    (docs / "index.md").write_text("# Home\n\n[gone](no-such-page.md)\n", encoding="utf-8")
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8").replace(
+        "docs_dir: docs", f"docs_dir: {docs}")
+    (tmp_path / "mkdocs.yml").write_text(config, encoding="utf-8")
+    result = _build(tmp_path / "mkdocs.yml", tmp_path / "site")
+    assert result.returncode != 0
+    assert "no-such-page.md" in result.stdout + result.stderr
 
 
 def test_every_setting_is_documented_with_its_default() -> None:
