@@ -266,3 +266,33 @@ def test_the_api_still_requires_a_device_id_to_bind(
 
     assert response.status_code == 400
     assert response.json()["code"] == "device_id_required"
+
+
+# --------------------------------------------------------------------------- against DOKU's side
+@pytest.mark.django_db(transaction=True)
+def test_line_items_and_pay_options_are_accepted_by_the_strict_simulator_and_paid(
+        live_simulator: Any, settings: Any, rf: RequestFactory, user: Any) -> None:
+    from django_doku_allo.simulator import customer as sim_customer
+    from tests.flows import bind, deliver
+
+    # STRICT: the simulator also checks that the items and the options add up to amount.
+    settings.DOKU_ALLO_SIMULATOR = {**settings.DOKU_ALLO_SIMULATOR, "STRICT": True}
+    binding = bind(live_simulator, user)
+    request = rf.post("/checkout/", REMOTE_ADDR="10.20.30.40", headers={"X-Device-ID": "pixel7"},
+                      SERVER_NAME=urlsplit(live_simulator.url).hostname,
+                      SERVER_PORT=str(urlsplit(live_simulator.url).port))
+    request.user = user
+
+    start = checkout.start_payment(
+        request, binding=binding, amount="150000.00", description="Order ORD-10",
+        line_items=[LineItem(name="Batik shirt", price=Decimal("100000.00")),
+                    LineItem(name="Silk scarf", price=Decimal("25000.00"), quantity=2)],
+        pay_options=[PayOption(pay_method="BALANCE", trans_amount=Decimal("150000.00"),
+                               fee_amount=Decimal("0"))])
+
+    assert start.payment.status == PaymentStatus.PENDING, start.payment.failure_reason
+    assert start.redirect_url
+    sim_customer.confirm_payment(start.payment.reference_no)
+    assert deliver() >= 1
+    start.payment.refresh_from_db()
+    assert start.payment.status == PaymentStatus.SUCCEEDED
