@@ -1,4 +1,4 @@
-"""Render ``benchmarks/results/*.json`` into README.md's "Performance" section.
+"""Render ``benchmarks/results/*.json`` into docs/performance.md (the "Performance" page).
 
 Only the text between ``<!-- benchmarks:start -->`` and ``<!-- benchmarks:end -->`` is
 replaced; the rest of README.md is left byte for byte as it is (others edit it too).
@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks import locations
 from benchmarks.results import render_markdown
 
-README = locations.REPO / "README.md"
+README = locations.REPO / "docs" / "performance.md"
 START = "<!-- benchmarks:start -->"
 END = "<!-- benchmarks:end -->"
 #: Rendered in this order; any other result file follows, by name.

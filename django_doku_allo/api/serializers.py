@@ -13,7 +13,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import Binding, BindingStatus, Payment, Refund
-from ..snap.messages import AccountBalance, BalanceInquiryResponse, Money
+from ..snap.channels import ALLO
+from ..snap.messages import AccountBalance, BalanceInquiryResponse, LineItem, Money, PayOption
 
 __all__ = [
     "AmountField",
@@ -21,6 +22,8 @@ __all__ = [
     "BindingCreateSerializer",
     "BindingSerializer",
     "ErrorSerializer",
+    "LineItemSerializer",
+    "PayOptionSerializer",
     "PaymentCreateSerializer",
     "PaymentSerializer",
     "RefundCreateSerializer",
@@ -103,6 +106,16 @@ class BindingCreateSerializer(serializers.Serializer):
         help_text="Where the customer lands after linking: this site or "
                   "ALLOWED_REDIRECT_HOSTS; anything else falls back to the configured "
                   "BINDING_*_REDIRECT.")
+    device_model = serializers.CharField(
+        required=False, max_length=64,
+        help_text="The customer's device model, sent to Allo Bank as deviceModel "
+                  '(default "web").')
+    os_type = serializers.ChoiceField(
+        choices=("android", "ios"), required=False,
+        help_text='The device\'s osType (default "android").')
+    channel_id = serializers.ChoiceField(
+        choices=("web", "app"), required=False,
+        help_text='Where the customer links from: channelId "web" (default) or "app".')
 
 
 class AccountBalanceSerializer(serializers.Serializer):
@@ -159,6 +172,45 @@ class PaymentSerializer(serializers.ModelSerializer):
         return payment.web_redirect_url or None
 
 
+class LineItemSerializer(serializers.Serializer):
+    """One of DOKU's ``lineItems``."""
+
+    name = serializers.CharField(max_length=ALLO.line_item_name_max_length,
+                                 help_text="1 to 32 characters.")
+    price = _amount_field(min_value=_CENT, help_text='Unit price, IDR, e.g. "75000.00".')
+    quantity = serializers.IntegerField(min_value=1, max_value=999999, default=1)
+
+
+class PayOptionSerializer(serializers.Serializer):
+    """One of DOKU's ``payOptionDetails``."""
+
+    pay_method = serializers.CharField(max_length=64,
+                                       help_text='DOKU\'s payMethod, e.g. "BALANCE".')
+    trans_amount = _amount_field(min_value=_CENT, help_text="transAmount, IDR.")
+    fee_amount = _amount_field(required=False, allow_null=True,
+                               help_text="feeAmount, IDR (may be zero).")
+
+
+def _flat_messages(detail: Any, path: str = "") -> list[str]:
+    """Nested validation errors as ``"1.name: message"`` strings (the error shape's ``fields``)."""
+    if isinstance(detail, dict):
+        return [message for key, value in detail.items()
+                for message in _flat_messages(value, f"{path}{key}.")]
+    if isinstance(detail, list):
+        return [message for value in detail for message in _flat_messages(value, path)]
+    return [f"{path.rstrip('.')}: {detail}" if path else str(detail)]
+
+
+class ObjectListField(serializers.ListField):
+    """A list of objects (``child`` a serializer) whose errors stay one list of messages."""
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError(_flat_messages(exc.detail)) from exc
+
+
 class PaymentCreateSerializer(serializers.Serializer):
     binding = serializers.PrimaryKeyRelatedField(
         queryset=Binding.objects.none(), help_text="One of your bindings (its id).")
@@ -172,6 +224,13 @@ class PaymentCreateSerializer(serializers.Serializer):
         required=False, allow_blank=True, max_length=1024,
         help_text="Where the customer lands after paying (this site or "
                   "ALLOWED_REDIRECT_HOSTS).")
+    line_items = ObjectListField(
+        child=LineItemSerializer(), required=False, allow_empty=False, max_length=100,
+        help_text="DOKU's lineItems; default: one item named after the description, at "
+                  "the full amount.")
+    pay_options = ObjectListField(
+        child=PayOptionSerializer(), required=False, allow_empty=False, max_length=10,
+        help_text="DOKU's payOptionDetails (payMethod, transAmount, feeAmount).")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -181,6 +240,23 @@ class PaymentCreateSerializer(serializers.Serializer):
         self.fields["binding"].queryset = (  # type: ignore[attr-defined]
             Binding.objects.filter(user=user) if user is not None and user.is_authenticated
             else Binding.objects.none())
+
+    def line_item_objects(self) -> list[LineItem] | None:
+        """The validated ``line_items`` as :class:`LineItem` objects (``None``: default)."""
+        items = self.validated_data.get("line_items")
+        if not items:
+            return None
+        return [LineItem(name=item["name"], price=item["price"], quantity=item["quantity"])
+                for item in items]
+
+    def pay_option_objects(self) -> list[PayOption] | None:
+        """The validated ``pay_options`` as :class:`PayOption` objects."""
+        options = self.validated_data.get("pay_options")
+        if not options:
+            return None
+        return [PayOption(pay_method=option["pay_method"],
+                          trans_amount=option["trans_amount"],
+                          fee_amount=option.get("fee_amount")) for option in options]
 
 
 # --------------------------------------------------------------------------- refunds

@@ -25,12 +25,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
-from .. import services
+from .. import checkout, services
 from ..conf import doku_settings
 from ..models import Binding, Payment, Refund
-from ..returns import binding_return_url, payment_return_url
 from . import permissions
-from .context import DEVICE_ID_HEADER
+from .context import DEVICE_ID_HEADER, _as_api_errors
 from .context import api_customer_context as customer_context
 from .errors import IdempotencyKeyInvalid, exception_handler
 from .serializers import (
@@ -50,6 +49,9 @@ __all__ = ["BindingViewSet", "PaymentViewSet", "RefundViewSet"]
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+#: :mod:`~django_doku_allo.checkout`, refusing a customer context with the API's errors.
+_start_binding = _as_api_errors(checkout.start_binding)
+_start_payment = _as_api_errors(checkout.start_payment)
 #: Visible ASCII only: a key travels in a header and is compared byte for byte.
 _IDEMPOTENCY_KEY_RE = re.compile(r"[!-~]{1,255}")
 
@@ -172,10 +174,10 @@ class BindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DokuAlloV
         serializer = BindingCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        start = services.begin_binding(
-            user=request.user, phone_number=data["phone_number"],
-            customer=customer_context(request._request, require_device_id=True),
-            return_url=binding_return_url(request._request, data.get("next_url", "")),
+        start = _start_binding(
+            request._request, phone_number=data["phone_number"],
+            next_url=data.get("next_url", ""), device_model=data.get("device_model"),
+            os_type=data.get("os_type"), channel_id=data.get("channel_id"),
         )
         return Response(BindingSerializer(start.binding).data,
                         status=status.HTTP_201_CREATED)
@@ -250,20 +252,15 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DokuAlloV
         serializer = PaymentCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        binding: Binding = data["binding"]
-        next_url = data.get("next_url", "")
-        reference = services.new_partner_reference_no()
-        payment, created = services.pay_idempotently(
-            idempotency_key=key, binding=binding, amount=data["amount"],
+        start = _start_payment(
+            request._request, binding=data["binding"], amount=data["amount"],
             description=data["description"], order_id=data["order_id"],
-            customer=customer_context(request._request, stored_ip=binding.customer_ip,
-                                      stored_device_id=binding.device_id),
-            success_url=payment_return_url(request._request, reference, "success", next_url),
-            failure_url=payment_return_url(request._request, reference, "failed", next_url),
-            partner_reference_no=reference, fingerprint_extra={"next_url": next_url},
+            line_items=serializer.line_item_objects(),
+            pay_options=serializer.pay_option_objects(),
+            next_url=data.get("next_url", ""), idempotency_key=key,
         )
-        headers = {} if created else {"Idempotent-Replayed": "true"}
-        return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED,
+        headers = {} if start.created else {"Idempotent-Replayed": "true"}
+        return Response(PaymentSerializer(start.payment).data, status=status.HTTP_201_CREATED,
                         headers=headers)
 
     @documented(summary="List your payments",

@@ -41,6 +41,7 @@ from ..snap.messages import (
     CustomerContext,
     LineItem,
     PaymentRequest,
+    PayOption,
     format_amount,
 )
 from ..snap.redaction import redact_body
@@ -101,6 +102,7 @@ def pay(
     line_items: Sequence[LineItem] | None = None,
     order_id: str = "",
     partner_reference_no: str | None = None,
+    pay_options: Sequence[PayOption] | None = None,
     idempotency_key: str = "",
     idempotency_fingerprint: str = "",
 ) -> Payment:
@@ -113,7 +115,10 @@ def pay(
     ``failed``; an answer we never got makes it ``unknown``.
 
     Mint ``partner_reference_no`` with :func:`new_partner_reference_no` first when
-    the return URLs must name the payment (see ``views.payment_return_url``).
+    the return URLs must name the payment (see ``returns.payment_return_url``), or
+    let :func:`django_doku_allo.checkout.start_payment` do it. ``line_items``
+    default to one item named after ``description``; ``pay_options`` are sent as
+    DOKU's ``payOptionDetails``.
     """
     value = Decimal(format_amount(amount))
     partner_reference_no = partner_reference_no or new_partner_reference_no()
@@ -123,6 +128,7 @@ def pay(
     request = PaymentRequest(
         partner_reference_no=partner_reference_no, amount=value, remarks=remarks,
         success_payment_url=success_url, failed_payment_url=failure_url, line_items=items,
+        pay_options=tuple(pay_options or ()),
     )
     client = get_client()
     with transaction.atomic():

@@ -17,10 +17,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from django_doku_allo import services
+from django_doku_allo import checkout, services
 from django_doku_allo.exceptions import DokuAlloError
 from django_doku_allo.models import Binding, BindingStatus, PaymentStatus
-from django_doku_allo.returns import binding_return_url, payment_return_url
 from django_doku_allo.snap.messages import CustomerContext, LineItem
 
 from .catalogue import PRODUCTS, get_product
@@ -77,10 +76,10 @@ def link_allo(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Enter the phone number of your Allo Bank account.")
         return redirect("shop:home")
     try:
-        start = services.begin_binding(
-            user=request.user, phone_number=form.cleaned_data["phone"],
-            customer=customer_context(request),
-            return_url=binding_return_url(request, next_url=reverse("shop:home")))
+        # A browser sends no X-Device-ID: the device id "web", as before, stands in.
+        start = checkout.start_binding(
+            request, phone_number=form.cleaned_data["phone"], next_url=reverse("shop:home"),
+            device_id="web")
     except DokuAlloError as exc:
         messages.error(request, f"Allo Bank could not start linking: {exc}")
         return redirect("shop:home")
@@ -117,26 +116,22 @@ def buy(request: HttpRequest, slug: str) -> HttpResponse:
     order = Order.objects.create(user=request.user, product_slug=product.slug,
                                  product_name=product.name, amount=product.price)
     order_url = reverse("shop:order", args=[order.number])
-    # Minted first because the return URLs carry it (signed) to name the payment.
-    reference = services.new_partner_reference_no()
     try:
-        payment = services.pay(
-            binding=binding, amount=order.amount, description=product.name,
-            customer=customer_context(request),
-            success_url=payment_return_url(request, reference, "success", next_url=order_url),
-            failure_url=payment_return_url(request, reference, "failed", next_url=order_url),
+        start = checkout.start_payment(
+            request, binding=binding, amount=order.amount, description=product.name,
             line_items=[LineItem(name=product.name[:32], price=product.price)],
-            order_id=order.number, partner_reference_no=reference)
+            order_id=order.number, next_url=order_url)
     except DokuAlloError as exc:
         # Refused before any payment was recorded (binding gone, bad input).
         Order.objects.filter(pk=order.pk).update(status=OrderStatus.PAYMENT_FAILED)
         messages.error(request, f"We could not start the payment: {exc}")
         return redirect(order_url)
+    payment = start.payment
     # update(), not save(): a signal may already have moved the order's status.
     Order.objects.filter(pk=order.pk).update(payment=payment)
-    if payment.status == PaymentStatus.PENDING and payment.web_redirect_url:
+    if start.redirect_url:
         # Allo Bank's page, where the customer confirms with OTP and PIN.
-        return redirect(payment.web_redirect_url)
+        return redirect(start.redirect_url)
     if payment.status == PaymentStatus.FAILED:
         messages.error(request, f"Allo Bank refused the payment: {payment.failure_reason}")
     else:
