@@ -227,8 +227,8 @@ def test_error_mail_of_a_failed_notification_carries_no_credential(
     from django_doku_allo.testing import post_notification
 
     payment = make_payment()
-    monkeypatch.setattr("django_doku_allo.services.notifications.process_notification",
-                        lambda n, data=None: (_ for _ in ()).throw(RuntimeError("processing bug")))
+    monkeypatch.setattr("django_doku_allo.services.payments.apply_doku_status",
+                        lambda *a, **k: (_ for _ in ()).throw(RuntimeError("processing bug")))
 
     response = post_notification(client, payment, "00")
 

@@ -4,20 +4,22 @@ Order of work in the notification view, and why:
 0. an address with too many refused deliveries in the current window is answered
    429 before anything is stored or checked (DOKU's verified ones never count);
 1. cap the body before reading it (a 50 MB body is refused without reading it);
-2. store the delivery (redacted and capped headers, the body's first bytes with its
-   length and digest, the address) in its own committed transaction, so there is
-   a record of whatever arrives, whatever happens next, and that record is bounded
-   because anyone can post; the view is ``non_atomic_requests`` so this holds under
-   ``ATOMIC_REQUESTS`` too. A refusal then updates one column, never the row;
-3. verify (timestamp, bearer token, signature) before parsing, so a forged body
-   never reaches the parser; a failure is a 4xx and nothing is processed; a
-   verified delivery gets its whole body stored;
-4. parse strictly (no NaN, no duplicate keys) and process in the service layer;
-5. an unexpected processing error is stored with its traceback and answered 500,
-   so DOKU retries and staff can reprocess from the admin
-   (:func:`~django_doku_allo.services.process_stored_notification`). A refusal
-   is a 4xx because retrying the same bytes can never succeed; a 500 says "our
-   fault, send it again".
+2. verify (timestamp, bearer token, signature) before parsing, so a forged body
+   never reaches the parser. Verifying needs no database, so it comes first;
+3. a refused delivery is stored once, bounded (redacted and capped headers, the
+   body's first bytes with its length and digest, the address, why it was refused),
+   because anyone can post here; it is answered 4xx: retrying the same bytes can
+   never succeed;
+4. a verified delivery is parsed strictly (no NaN, no duplicate keys), then stored
+   whole and applied to its payment in ONE transaction with one commit
+   (:func:`~django_doku_allo.services.notifications.receive_notification`). The
+   trade-off: a processing error rolls back to a savepoint and the delivery is
+   committed with the error and its traceback (500: DOKU retries, staff can
+   reprocess); only a hard kill between receipt and commit leaves no record, and
+   then DOKU got no 200 and retries, while reconciliation settles the payment. Two
+   commits (store first, then process) would cost a commit and a round trip on
+   every notification to cover only that kill.
+The view is ``non_atomic_requests`` so ``ATOMIC_REQUESTS`` never wraps DOKU's request.
 """
 
 from __future__ import annotations
@@ -99,36 +101,25 @@ def notification_view(request: HttpRequest) -> JsonResponse:
                       s.NOTIFICATION_RATE_WINDOW):
         return _answer(limits.TOO_MANY_NOTIFICATIONS)
     raw = parsing.read_capped(request)
-    # Stored once, bounded (headers capped, body a prefix); refusing only updates two
-    # columns, so a refused delivery costs one bounded row and nothing more.
-    notification = Notification.objects.create(**parsing.delivery_fields(request, raw))
     if raw is None:
-        return _refuse(request, notification, _TOO_LARGE)
+        return _refuse(request, parsing.delivery_fields(request, raw), _TOO_LARGE)
     refusal = auth.verify_notification(request.headers, request.path, raw)
     if refusal is not None:
-        return _refuse(request, notification, refusal)
-    fields = {"verified": True, **parsing.verified_body_fields(raw)}
+        return _refuse(request, parsing.delivery_fields(request, raw), refusal)
+    fields = {**parsing.delivery_fields(request, raw), **parsing.verified_body_fields(raw)}
     data = parsing.parse_object(raw)
-    if data is not None:
-        # Promoted so staff can find the delivery by payment in the admin.
-        fields["original_partner_reference_no"] = str(
-            data.get("originalPartnerReferenceNo") or "")[:64]
-        fields["latest_transaction_status"] = str(data.get("latestTransactionStatus") or "")[:2]
-    _update(notification, **fields)
     if data is None:
-        return _refuse(request, notification, _NOT_AN_OBJECT)
-    return _answer(services.process_stored_notification(notification, data))
+        return _refuse(request, {**fields, "verified": True}, _NOT_AN_OBJECT)
+    # Verified: stored whole and applied in one transaction, one commit (see the
+    # trade-off in services.notifications.receive_notification).
+    _, answer = services.receive_notification(fields, data)
+    return _answer(answer)
 
 
-def _update(notification: Notification, **fields: Any) -> None:
-    for name, value in fields.items():
-        setattr(notification, name, value)
-    notification.save(update_fields=list(fields))
-
-
-def _refuse(request: HttpRequest, notification: Notification, answer: SnapAnswer
-            ) -> JsonResponse:
-    _update(notification, verification_error=answer.response_message[:255])
+def _refuse(request: HttpRequest, fields: dict[str, Any], answer: SnapAnswer) -> JsonResponse:
+    """Store a refused delivery once, bounded, with why; count it against the sender."""
+    notification = Notification.objects.create(
+        **fields, verification_error=answer.response_message[:255])
     if not notification.verified:
         limits.count("notification", request, doku_settings.NOTIFICATION_RATE_WINDOW)
     logger.warning("doku_allo notification %s refused: %s", notification.pk,

@@ -36,6 +36,7 @@ from .notifications import (
     PROCESSING_ERROR,
     process_notification,
     process_stored_notification,
+    receive_notification,
     reprocess_notification,
 )
 from .payments import DOKU_TO_PAYMENT_STATUS, new_partner_reference_no, pay, sync_payment
@@ -62,6 +63,7 @@ __all__ = [
     "pay_idempotently",
     "process_notification",
     "process_stored_notification",
+    "receive_notification",
     "refund",
     "refund_refusal_reason",
     "reprocess_notification",

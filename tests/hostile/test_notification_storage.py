@@ -85,16 +85,17 @@ def test_a_verified_delivery_keeps_its_whole_body(client: Any, make_payment: Any
     assert stored.body_length == len(body.encode())
 
 
-def test_a_refusal_updates_only_the_error_never_the_whole_row(client: Any) -> None:
+def test_a_refusal_is_stored_once_and_never_saved_again(client: Any) -> None:
     with CaptureQueriesContext(connection) as queries:
         post_raw(client, "x" * 60_000, UNSIGNED)
 
-    updates = [q["sql"] for q in queries.captured_queries
-               if q["sql"].startswith("UPDATE") and "doku_allo_notification" in q["sql"]]
-    assert len(updates) == 1
-    assert '"verification_error"' in updates[0]
-    assert '"body"' not in updates[0]
-    assert '"headers"' not in updates[0]
+    writes = [q["sql"] for q in queries.captured_queries
+              if q["sql"].startswith(("INSERT", "UPDATE")) and "doku_allo_notification" in q["sql"]]
+    assert len(writes) == 1
+    assert writes[0].startswith("INSERT")
+    stored = Notification.objects.get()
+    assert stored.verification_error
+    assert len(stored.body) == 2048
 
 
 def test_refused_deliveries_over_the_rate_bound_are_429_in_snap_form_and_not_stored(

@@ -174,10 +174,10 @@ def test_processing_error_is_stored_with_traceback_and_answered_500(
 ) -> None:
     payment = make_payment()
 
-    def explode(notification: Notification, data: Any = None) -> None:
+    def explode(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr("django_doku_allo.services.notifications.process_notification", explode)
+    monkeypatch.setattr("django_doku_allo.services.payments.apply_doku_status", explode)
 
     response = post_notification(client, payment, "00")
 
@@ -195,8 +195,8 @@ def test_delivery_is_recorded_even_when_the_site_uses_atomic_requests(
 ) -> None:
     monkeypatch.setitem(settings.DATABASES["default"], "ATOMIC_REQUESTS", True)
     payment = make_payment()
-    monkeypatch.setattr("django_doku_allo.services.notifications.process_notification",
-                        lambda n, data=None: (_ for _ in ()).throw(RuntimeError("boom")))
+    monkeypatch.setattr("django_doku_allo.services.payments.apply_doku_status",
+                        lambda *args, **kwargs: (_ for _ in ()).throw(RuntimeError("boom")))
 
     response = post_notification(client, payment, "00")
 
