@@ -28,7 +28,7 @@ class NotificationAdmin(DokuAlloModelAdmin):
     list_filter = ("verified", "processed", "flagged", "latest_transaction_status",
                    "received_at")
     list_select_related = ("payment",)
-    date_hierarchy = "received_at"
+    sortable_by = ("id", "received_at", "original_partner_reference_no")
     search_fields = ("original_partner_reference_no", "external_id",
                      "payment__reference_no", "payment__order_id")
     search_help_text = _("originalPartnerReferenceNo, X-EXTERNAL-ID, or the payment's DOKU "
