@@ -25,6 +25,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -77,21 +78,27 @@ def admin_note(pages: dict[str, Any]) -> str:
     def matching(label_start: str) -> dict[str, Any] | None:
         return next((p for k, p in pages.items() if k.startswith(label_start)), None)
 
-    first, last = matching("admin: payments, page 1"), matching("admin: payments, last page")
+    first, last = matching("admin: payments, page 1"), matching("admin: payments, deep")
     search = matching("admin: payments, search a reference")
     parts = []
     if first:
-        counts = [ms for ms, what, _ in first["query_log"] if what.startswith("COUNT(*)")]
+        counts = [(ms, what) for ms, what, _ in first["query_log"] if "COUNT" in what]
         trunc = [ms for ms, what, _ in first["query_log"] if "DATE_TRUNC" in what]
-        parts.append(
-            f"Every changelist page runs COUNT(*) {len(counts)} time(s) "
-            f"({' + '.join(fmt_ms(ms) for ms in counts)} ms) and date_hierarchy's "
-            "DISTINCT DATE_TRUNC over the whole table "
-            f"({' + '.join(fmt_ms(ms) for ms in trunc)} ms); both grow with the "
-            "table.")
+        estimate = [ms for ms, what, _ in first["query_log"] if what == "count estimate"]
+        if estimate:
+            parts.append("Unfiltered page 1 counts nothing: its total is the planner's "
+                         f"estimate (pg_class.reltuples, {fmt_ms(estimate[0])} ms).")
+        if counts:
+            parts.append(
+                f"Page 1 runs {len(counts)} count(s): "
+                + ", ".join(f"{what} {fmt_ms(ms)} ms" for ms, what in counts) + ".")
+        if trunc:
+            parts.append("date_hierarchy's DISTINCT DATE_TRUNC over the whole table "
+                         f"takes {' + '.join(fmt_ms(ms) for ms in trunc)} ms.")
     if last:
-        parts.append(f"The last page's OFFSET query takes "
-                     f"{fmt_ms(last['slowest_query_ms'])} ms.")
+        parts.append(f"The deepest page's query takes {fmt_ms(last['slowest_query_ms'])} "
+                     "ms (pages stop at list_max_pages; a page number beyond is answered "
+                     "with the last page listed).")
     if search:
         scans = [ms for ms, what, _ in search["query_log"] if "LIKE" in what]
         if scans:
@@ -102,13 +109,11 @@ def admin_note(pages: dict[str, Any]) -> str:
         else:
             parts.append(
                 "A search matches whole values through indexes: "
-                f"{fmt_ms(search['sql_ms'])} ms of SQL per search page."
-                if "sql_ms" in search else
-                "A search matches whole values through indexes (no LIKE scan).")
+                f"{fmt_ms(search['sql_ms'])} ms of SQL per reference search page.")
     return " ".join(parts)
 
 
-def report(data: dict[str, Any], pages: dict[str, Any], sync: dict[str, Any],
+def report(data: dict[str, Any], pages: dict[str, Any], sync: dict[str, Any] | None,
            args: argparse.Namespace) -> dict[str, Any]:
     rows = []
     for label, page in pages.items():
@@ -132,55 +137,80 @@ def report(data: dict[str, Any], pages: dict[str, Any], sync: dict[str, Any],
         "setting for the measurement only (offset pages grow with depth; None serialises "
         "every payment of the customer in one response).",
     ]
+    created = ("reused from an earlier run (generated once)" if data["seconds"] is None
+               else f"created in {data['seconds']:.0f} s with {data['method']}")
     notes += [
         f"Data: {args.payments:,} payments of one customer over {BINDINGS} bindings "
         f"({args.pending:,} pending, 70% succeeded, 12% failed, 8% refunded with "
-        f"{data['refunds']:,} refunds), {TYPICAL_PAYMENTS} of another; created in "
-        f"{data['seconds']:.0f} s with bulk_create, then VACUUM ANALYZE.",
+        f"{data['refunds']:,} refunds), {TYPICAL_PAYMENTS} of another, "
+        f"{data['notifications']:,} notifications; {created}, then VACUUM ANALYZE.",
         f"Times: median of {args.repeat} requests through Django's test client after one "
         "warm-up (the unpaginated list: one request); queries and SQL time from one more "
         "request under CaptureQueriesContext.",
     ]
-    statuses = ", ".join(f"{code}: {count:,}" for code, count in
-                         sync["simulator_statuses"].items())
-    sync_rows = [[
-        f"{sync['pending']:,}", f"{sync['seconds']:.1f}", fmt_ms(sync["ms_per_payment"]),
-        f"{sync['http_requests']:,}", f"{sync['queries'] / sync['pending']:.1f}",
-        f"{sync['command_cpu_s'] * 1000 / sync['pending']:.2f}",
-        f"{sync['simulator_cpu_s'] * 1000 / sync['pending']:.2f}",
-        f"{sync['postgres_cpu_s'] * 1000 / sync['pending']:.2f}",
-        f"{sync['other_cores']:.2f}", sync["summary"], sync["errors"],
-    ]]
-    notes += [
-        f"doku_allo_sync: one status inquiry per payment against the simulator (gunicorn "
-        f"1 worker, 4 threads, same PostgreSQL, same 2 CPUs); the simulator answered "
-        f"{statuses} (00 paid, 01 still initiated, 06 failed); "
-        f"{sync['still_pending']:,} payments remain pending afterwards (DOKU's '01').",
-        "doku_allo_sync checks at most --limit payments per run (default 1000), one at a "
-        f"time: at {fmt_ms(sync['ms_per_payment'])} ms per payment a default run "
-        f"takes ~{sync['ms_per_payment']:.0f} s per 1000 pending payments.",
-    ]
+    tables = [table("Pages (ms; size in KiB)",
+                    ["page", "queries", "median", "max", "SQL total", "slowest query",
+                     "slowest is", "rows returned", "KiB"], rows)]
+    if sync is not None:
+        statuses = ", ".join(f"{code}: {count:,}" for code, count in
+                             sync["simulator_statuses"].items())
+        sync_rows = [[
+            f"{sync['pending']:,}", f"{sync['seconds']:.1f}", fmt_ms(sync["ms_per_payment"]),
+            f"{sync['http_requests']:,}", f"{sync['queries'] / sync['pending']:.1f}",
+            f"{sync['command_cpu_s'] * 1000 / sync['pending']:.2f}",
+            f"{sync['simulator_cpu_s'] * 1000 / sync['pending']:.2f}",
+            f"{sync['postgres_cpu_s'] * 1000 / sync['pending']:.2f}",
+            f"{sync['other_cores']:.2f}", sync["summary"], sync["errors"],
+        ]]
+        notes += [
+            f"doku_allo_sync: one status inquiry per payment against the simulator (gunicorn "
+            f"1 worker, 4 threads, same PostgreSQL, same 2 CPUs); the simulator answered "
+            f"{statuses} (00 paid, 01 still initiated, 06 failed); "
+            f"{sync['still_pending']:,} payments remain pending afterwards (DOKU's '01').",
+            "doku_allo_sync checks at most --limit payments per run (default 1000), one at a "
+            f"time: at {fmt_ms(sync['ms_per_payment'])} ms per payment a default run "
+            f"takes ~{sync['ms_per_payment']:.0f} s per 1000 pending payments.",
+        ]
+        tables.append(table(
+            "doku_allo_sync --limit N against the simulator",
+            ["pending payments", "total s", "ms per payment", "HTTP requests",
+             "queries per payment", "command CPU ms/payment", "simulator CPU ms/payment",
+             "PostgreSQL CPU ms/payment", "other jobs (CPUs busy)", "command's tally",
+             "errors"], sync_rows))
     return {
-        "benchmark": NAME,
-        "title": f"Scale: lists at {args.payments:,} payments, doku_allo_sync over "
-                 f"{args.pending:,}",
-        "command": ".venv/bin/python benchmarks/bench_scale.py",
+        "benchmark": result_name(args.payments),
+        "title": f"Scale: lists at {args.payments:,} payments"
+                 + (f", doku_allo_sync over {args.pending:,}" if sync else ""),
+        "command": ".venv/bin/python benchmarks/bench_scale.py"
+                   + (f" --payments {args.payments}" if args.payments != 100_000 else "")
+                   + (" --keep-data" if args.keep_data else
+                      " --no-sync" if args.no_sync else ""),
         "machine": machine(),
         "config": {"payments": args.payments, "pending": args.pending, "repeat": args.repeat},
-        "tables": [
-            table("Pages (ms; size in KiB)",
-                  ["page", "queries", "median", "max", "SQL total", "slowest query",
-                   "slowest is", "rows returned", "KiB"], rows),
-            table("doku_allo_sync --limit N against the simulator",
-                  ["pending payments", "total s", "ms per payment", "HTTP requests",
-                   "queries per payment", "command CPU ms/payment",
-                   "simulator CPU ms/payment", "PostgreSQL CPU ms/payment",
-                   "other jobs (CPUs busy)", "command's tally", "errors"], sync_rows),
-        ],
+        "tables": tables,
         "notes": notes,
-        "data": {"pages": pages, "sync": sync,
-                 "data_seconds": data["seconds"], "refunds": data["refunds"]},
+        "data": {"pages": pages, "sync": sync, "data_seconds": data["seconds"],
+                 "data_method": data["method"], "refunds": data["refunds"],
+                 "notifications": data["notifications"]},
     }
+
+
+def database_exists() -> bool:
+    import psycopg
+
+    url = urlsplit(servers.database_url())
+    with psycopg.connect(url._replace(path="/postgres").geturl(), autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                            [url.path.lstrip("/")]).fetchone() is not None
+
+
+def result_name(payments: int) -> str:
+    """``scale`` for the default 100,000; ``scale_1m`` for a million; else by count."""
+    if payments == 100_000:
+        return NAME
+    if payments % 1_000_000 == 0:
+        return f"{NAME}_{payments // 1_000_000}m"
+    return f"{NAME}_{payments}"
 
 
 def main() -> None:
@@ -188,17 +218,47 @@ def main() -> None:
     parser.add_argument("--payments", type=int, default=100_000)
     parser.add_argument("--pending", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--keep-data", action="store_true",
+                        help="reuse the data set an earlier --keep-data run left in "
+                             "BENCH_DATABASE_URL (migrated forward), generate it only if "
+                             "absent; implies --no-sync (the sync changes the data)")
+    parser.add_argument("--no-sync", action="store_true",
+                        help="pages only, no doku_allo_sync run")
     args = parser.parse_args()
+    args.no_sync = args.no_sync or args.keep_data
     port = servers.free_port()
-    servers.setup_django(fresh_database=True, base_url=locations.simulator_url(port))
-    print(f"creating {args.payments:,} payments ...", flush=True)
-    data = create_data(args.payments, args.pending)
-    print(f"  done in {data['seconds']:.0f} s; measuring pages ...", flush=True)
+    data = None
+    if args.keep_data:
+        servers.setup_django(fresh_database=not database_exists(),
+                             base_url=locations.simulator_url(port))
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        from benchmarks.scale_data import existing_data
+
+        data = existing_data(args.payments)
+        if data is None:
+            from django.db import connection
+
+            connection.close()
+            servers.recreate_database()
+            call_command("migrate", verbosity=0)
+        else:
+            print(f"reusing the {args.payments:,} payments already in the database",
+                  flush=True)
+    else:
+        servers.setup_django(fresh_database=True, base_url=locations.simulator_url(port))
+    if data is None:
+        print(f"creating {args.payments:,} payments ...", flush=True)
+        data = create_data(args.payments, args.pending)
+        print(f"  done in {data['seconds']:.0f} s; measuring pages ...", flush=True)
     meters.wait_for_quiet()
     pages = measure_pages(data, payments=args.payments, repeat=args.repeat)
-    print(f"doku_allo_sync over {args.pending:,} pending payments ...", flush=True)
-    sync = run_sync(port, args.pending)
-    finish(NAME, report(data, pages, sync, args))
+    sync = None
+    if not args.no_sync:
+        print(f"doku_allo_sync over {args.pending:,} pending payments ...", flush=True)
+        sync = run_sync(port, args.pending)
+    finish(result_name(args.payments), report(data, pages, sync, args))
 
 
 if __name__ == "__main__":

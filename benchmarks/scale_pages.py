@@ -11,7 +11,9 @@ import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from benchmarks.meters import timed_queries
 from benchmarks.scale_data import TYPICAL_PAYMENTS
@@ -56,6 +58,10 @@ def describe(sql: str) -> str:
         what = "date_hierarchy DISTINCT DATE_TRUNC"
     elif "MIN(" in upper and "MAX(" in upper:
         what = "date_hierarchy MIN/MAX"
+    elif "FROM PG_CLASS" in upper:
+        what = "count estimate"
+    elif upper.startswith("SELECT COUNT(*)") and " LIMIT " in upper:
+        what = "COUNT(*) bounded, LIMIT " + upper.rsplit(" LIMIT ", 1)[1].split()[0].rstrip(")")
     elif upper.startswith("SELECT COUNT(*)"):
         what = "COUNT(*)"
     elif " OFFSET " in upper:
@@ -84,6 +90,7 @@ def measure_pages(data: dict[str, Any], *, payments: int, repeat: int) -> dict[s
     from django.contrib import admin
     from django.test import Client
     from django.urls import NoReverseMatch, reverse
+    from django.utils import timezone
     from django.utils.module_loading import import_string
     from rest_framework.pagination import CursorPagination
 
@@ -100,17 +107,31 @@ def measure_pages(data: dict[str, Any], *, payments: int, repeat: int) -> dict[s
     except NoReverseMatch:
         changelist = None
     if changelist is not None:
-        per_page = admin.site._registry[Payment].list_per_page
+        payment_admin = admin.site._registry[Payment]
+        per_page = payment_admin.list_per_page
         last = math.ceil(total / per_page)
+        # The deepest page listed: Django's admin (no bound) lists them all.
+        deepest = min(last, getattr(payment_admin, "list_max_pages", last))
         middle_ref = f"ALLOH{payments // 2:026d}"
+        # The links of the "Past 7 days" choice of Django's DateFieldListFilter.
+        midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+        past_week = urlencode({"created_at__gte": str(midnight - timedelta(days=7)),
+                               "created_at__lt": str(midnight + timedelta(days=1))})
         admin_pages = {
             "admin: payments, page 1": changelist,
-            f"admin: payments, last page ({last})": f"{changelist}?p={last}",
+            f"admin: payments, deepest page listed ({deepest:,})": f"{changelist}?p={deepest}",
+        }
+        if deepest < last:
+            admin_pages[f"admin: payments, page {last:,} asked (beyond the bound)"] = \
+                f"{changelist}?p={last}"
+        admin_pages.update({
             "admin: payments, status=pending, page 1": f"{changelist}?status__exact=pending",
+            "admin: payments, created past 7 days, page 1":
+                f"{changelist}?{past_week}",
             "admin: payments, search a reference": f"{changelist}?q={middle_ref}",
             "admin: payments, search a full phone number": f"{changelist}?q={data['phone']}",
-        }
-        for name in ("refund", "binding"):
+        })
+        for name in ("refund", "binding", "notification"):
             with suppress(NoReverseMatch):
                 admin_pages[f"admin: {name}s, page 1"] = reverse(
                     f"admin:{label}_{name}_changelist")

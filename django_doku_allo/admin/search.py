@@ -77,6 +77,6 @@ def whole_value_match(term: str, fields: Iterable[str], *, user_lookup: str | No
         return references
     if model is None or not references:
         return references | customer
-    pks = list(model._default_manager.filter(references).values_list("pk", flat=True)
-               [:_MAX_IDS])
+    pks = list(model._default_manager.filter(references).order_by()
+               .values_list("pk", flat=True)[:_MAX_IDS])
     return customer | Q(pk__in=pks) if pks else customer
