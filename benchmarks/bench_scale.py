@@ -1,25 +1,35 @@
-"""Benchmark 3: scale. Admin and API lists at 100,000 payments; doku_allo_sync over 10,000.
+"""Benchmark 3: scale. Admin and API lists at 100,000 (or 1,000,000) payments;
+doku_allo_sync over 10,000.
 
-Data (``scale_data``, bulk_create on PostgreSQL, then ANALYZE): one customer with 100,000
-payments over ten bindings (70,000 succeeded, 12,000 failed, 8,000 refunded with their
-refunds, 10,000 pending and older than a minute), a typical customer with 100, DOKU's raw
-answers and request bodies of realistic size.
+Data (``scale_data``, COPY on PostgreSQL, then VACUUM ANALYZE): one customer with
+``--payments`` payments over ten bindings (70% succeeded, 12% failed, 8% refunded with
+their refunds, 10,000 pending and older than a minute), a typical customer with 100, one
+notification per ten payments, DOKU's raw answers and request bodies of realistic size.
+``--keep-data`` generates it once and reuses it in later runs.
 
 Pages (``scale_pages``) are requested in-process through Django's test client (full
 middleware, session login): each one once to warm up, ``--repeat`` times timed, once more
-with CaptureQueriesContext for its queries and their database time.
+with CaptureQueriesContext for its queries and their database time. ``--before`` measures
+them with the admin as it was before its lists were bounded.
 
 ``doku_allo_sync --limit 10000`` then settles the 10,000 pending payments against the
 simulator served by gunicorn (the simulator knows each payment: bulk-created on its side
-with a mix of outcomes).
+with a mix of outcomes); not with ``--keep-data``/``--before``/``--no-sync``.
+
+Results go to ``results/scale.json`` (100,000), ``results/scale_1m.json`` (a million),
+``results/before/`` (``--before``), and are rendered into ``docs/performance.md``.
 
 Run: ``.venv/bin/python benchmarks/bench_scale.py [--payments 100000] [--pending 10000]``
+     ``BENCH_DATABASE_URL=.../bench_1m .venv/bin/python benchmarks/bench_scale.py
+     --payments 1000000 --keep-data [--before]``
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
+import json
 import sys
 import time
 from datetime import timedelta
@@ -31,9 +41,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import locations, meters, servers
 from benchmarks.machine import machine
-from benchmarks.results import finish, table
+from benchmarks.results import finish, render_markdown, table
 from benchmarks.scale_data import BINDINGS, TYPICAL_PAYMENTS, create_data, create_simulator_payments
-from benchmarks.scale_pages import measure_pages
+from benchmarks.scale_pages import admin_as_before, measure_pages
 from benchmarks.stats import fmt_ms
 
 NAME = "scale"
@@ -73,7 +83,7 @@ def run_sync(port: int, pending: int) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- report
-def admin_note(pages: dict[str, Any]) -> str:
+def admin_note(pages: dict[str, Any], *, before: bool = False) -> str:
     """Where the payment changelist's time goes, from the queries measured."""
     def matching(label_start: str) -> dict[str, Any] | None:
         return next((p for k, p in pages.items() if k.startswith(label_start)), None)
@@ -96,9 +106,11 @@ def admin_note(pages: dict[str, Any]) -> str:
             parts.append("date_hierarchy's DISTINCT DATE_TRUNC over the whole table "
                          f"takes {' + '.join(fmt_ms(ms) for ms in trunc)} ms.")
     if last:
-        parts.append(f"The deepest page's query takes {fmt_ms(last['slowest_query_ms'])} "
-                     "ms (pages stop at list_max_pages; a page number beyond is answered "
-                     "with the last page listed).")
+        parts.append(f"Page {last['url'].rsplit('=', 1)[1]}: its slowest query takes "
+                     f"{fmt_ms(last['slowest_query_ms'])} ms"
+                     + (" (every page is reachable, by OFFSET)." if before else
+                        " (pages stop at list_max_pages; a page number beyond is answered "
+                        "with the last page listed)."))
     if search:
         scans = [ms for ms, what, _ in search["query_log"] if "LIKE" in what]
         if scans:
@@ -130,14 +142,15 @@ def report(data: dict[str, Any], pages: dict[str, Any], sync: dict[str, Any] | N
                      "missing): no admin figures.")
     else:
         notes.append(f"Admin pages: list_per_page {pages['_admin_per_page']}, "
-                     f"{args.payments + TYPICAL_PAYMENTS:,} payments. " + admin_note(pages))
+                     f"{args.payments + TYPICAL_PAYMENTS:,} payments. "
+                     + admin_note(pages, before=args.before))
     notes += [
         f"API lists ship with DOKU_ALLO['API_PAGINATION_CLASS'] = "
         f"{pages['_api_pagination_class']}; the PageNumberPagination and None rows set that "
         "setting for the measurement only (offset pages grow with depth; None serialises "
         "every payment of the customer in one response).",
     ]
-    created = ("reused from an earlier run (generated once)" if data["seconds"] is None
+    created = ("generated once, by an earlier --keep-data run" if data["seconds"] is None
                else f"created in {data['seconds']:.0f} s with {data['method']}")
     notes += [
         f"Data: {args.payments:,} payments of one customer over {BINDINGS} bindings "
@@ -180,11 +193,14 @@ def report(data: dict[str, Any], pages: dict[str, Any], sync: dict[str, Any] | N
     return {
         "benchmark": result_name(args.payments),
         "title": f"Scale: lists at {args.payments:,} payments"
-                 + (f", doku_allo_sync over {args.pending:,}" if sync else ""),
+                 + (f", doku_allo_sync over {args.pending:,}" if sync else "")
+                 + (" (the admin before its lists were bounded)" if args.before else ""),
         "command": ".venv/bin/python benchmarks/bench_scale.py"
                    + (f" --payments {args.payments}" if args.payments != 100_000 else "")
-                   + (" --keep-data" if args.keep_data else
-                      " --no-sync" if args.no_sync else ""),
+                   + (" --keep-data" if args.keep_data else "")
+                   + (" --before" if args.before else "")
+                   + (" --no-sync" if args.no_sync and not (args.keep_data or args.before)
+                      else ""),
         "machine": machine(),
         "config": {"payments": args.payments, "pending": args.pending, "repeat": args.repeat},
         "tables": tables,
@@ -193,6 +209,62 @@ def report(data: dict[str, Any], pages: dict[str, Any], sync: dict[str, Any] | N
                  "data_method": data["method"], "refunds": data["refunds"],
                  "notifications": data["notifications"]},
     }
+
+
+PERFORMANCE_DOC = locations.REPO / "docs" / "performance.md"
+DOC_START, DOC_END = "<!-- scale:start -->", "<!-- scale:end -->"
+
+
+def render_performance_doc() -> None:
+    """docs/performance.md, between its markers, <- every results/scale*.json."""
+    if not PERFORMANCE_DOC.exists():
+        return
+    results = [json.loads(path.read_text(encoding="utf-8"))
+               for path in sorted(locations.RESULTS_DIR.glob(f"{NAME}*.json"),
+                                  key=lambda path: (len(path.stem), path.stem))]
+    text = PERFORMANCE_DOC.read_text(encoding="utf-8")
+    start, end = text.find(DOC_START), text.find(DOC_END)
+    if start < 0 or end < start:
+        return
+    section = "\n" + "\n".join(render_markdown(result) for result in results) + "\n"
+    text = text[:start + len(DOC_START)] + section + text[end:]
+    start, end = text.find(COMPARE_START), text.find(COMPARE_END)
+    if 0 <= start < end:
+        text = (text[:start + len(COMPARE_START)] + "\n" + comparison(results) + "\n"
+                + text[end:])
+    PERFORMANCE_DOC.write_text(text, encoding="utf-8")
+    print(f"{PERFORMANCE_DOC.relative_to(locations.REPO)}: rendered {len(results)} result(s)")
+
+
+COMPARE_START, COMPARE_END = "<!-- compare:start -->", "<!-- compare:end -->"
+
+
+def comparison(results: list[dict[str, Any]]) -> str:
+    """Markdown: each page of every result that has a ``results/before/`` twin, by URL."""
+    out = []
+    for after in results:
+        path = locations.RESULTS_DIR / "before" / f"{after['benchmark']}.json"
+        if not path.exists():
+            continue
+        before = json.loads(path.read_text(encoding="utf-8"))
+        by_url = {page["url"]: page for label, page in before["data"]["pages"].items()
+                  if not label.startswith("_")}
+        out += [f"**{after['config']['payments']:,} payments**: before = `--before` "
+                f"({before['machine'].get('date', '')}), after = code "
+                f"{after['machine'].get('code', '?')} ({after['machine'].get('date', '')})",
+                "",
+                "| page | before ms (queries) | after ms (queries) | before / after |",
+                "|---|---|---|---|"]
+        for label, page in after["data"]["pages"].items():
+            old = by_url.get(page["url"]) if not label.startswith("_") else None
+            if old is None:
+                continue
+            ratio = old["ms"]["median"] / page["ms"]["median"]
+            out.append(f"| {label} | {fmt_ms(old['ms']['median'])} ({old['queries']}) | "
+                       f"{fmt_ms(page['ms']['median'])} ({page['queries']}) | "
+                       f"{ratio:,.1f}x |")
+        out.append("")
+    return "\n".join(out) if out else "_No before/after pair in benchmarks/results yet._"
 
 
 def database_exists() -> bool:
@@ -224,8 +296,12 @@ def main() -> None:
                              "absent; implies --no-sync (the sync changes the data)")
     parser.add_argument("--no-sync", action="store_true",
                         help="pages only, no doku_allo_sync run")
+    parser.add_argument("--before", action="store_true",
+                        help="measure the admin as it was before its lists were bounded "
+                             "(scale_pages.admin_as_before), into results/before/; "
+                             "implies --no-sync")
     args = parser.parse_args()
-    args.no_sync = args.no_sync or args.keep_data
+    args.no_sync = args.no_sync or args.keep_data or args.before
     port = servers.free_port()
     data = None
     if args.keep_data:
@@ -253,12 +329,17 @@ def main() -> None:
         data = create_data(args.payments, args.pending)
         print(f"  done in {data['seconds']:.0f} s; measuring pages ...", flush=True)
     meters.wait_for_quiet()
-    pages = measure_pages(data, payments=args.payments, repeat=args.repeat)
+    with admin_as_before() if args.before else contextlib.nullcontext():
+        pages = measure_pages(data, payments=args.payments, repeat=args.repeat)
     sync = None
     if not args.no_sync:
         print(f"doku_allo_sync over {args.pending:,} pending payments ...", flush=True)
         sync = run_sync(port, args.pending)
-    finish(result_name(args.payments), report(data, pages, sync, args))
+    name = result_name(args.payments)
+    if args.before:
+        (locations.RESULTS_DIR / "before").mkdir(parents=True, exist_ok=True)
+    finish(f"before/{name}" if args.before else name, report(data, pages, sync, args))
+    render_performance_doc()
 
 
 if __name__ == "__main__":
