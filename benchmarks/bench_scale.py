@@ -247,8 +247,13 @@ def comparison(results: list[dict[str, Any]]) -> str:
         if not path.exists():
             continue
         before = json.loads(path.read_text(encoding="utf-8"))
-        by_url = {page["url"]: page for label, page in before["data"]["pages"].items()
-                  if not label.startswith("_")}
+        old_pages = {label: page for label, page in before["data"]["pages"].items()
+                     if not label.startswith("_")}
+        urls = [page["url"] for page in old_pages.values()]
+        # A page is its label; else its URL when no other page has it (the API list's
+        # URL is the same under every paginator setting).
+        by_url = {page["url"]: page for page in old_pages.values()
+                  if urls.count(page["url"]) == 1}
         out += [f"**{after['config']['payments']:,} payments**: before = `--before` "
                 f"({before['machine'].get('date', '')}), after = code "
                 f"{after['machine'].get('code', '?')} ({after['machine'].get('date', '')})",
@@ -256,7 +261,9 @@ def comparison(results: list[dict[str, Any]]) -> str:
                 "| page | before ms (queries) | after ms (queries) | before / after |",
                 "|---|---|---|---|"]
         for label, page in after["data"]["pages"].items():
-            old = by_url.get(page["url"]) if not label.startswith("_") else None
+            if label.startswith("_"):
+                continue
+            old = old_pages.get(label) or by_url.get(page["url"])
             if old is None:
                 continue
             ratio = old["ms"]["median"] / page["ms"]["median"]

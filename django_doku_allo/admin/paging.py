@@ -114,6 +114,7 @@ class BoundedChangeList(ChangeList):
     """
 
     page_clamped_from: int | None = None
+    # (A page number below 1 shows page 1, silently.)
 
     def get_results(self, request: HttpRequest) -> None:
         # Django's own get_results, but a page number beyond the last page shows the
@@ -123,7 +124,9 @@ class BoundedChangeList(ChangeList):
         can_show_all = result_count <= self.list_max_show_all
         multi_page = result_count > self.list_per_page
         last = max(paginator.num_pages, 1)
-        if self.page_num > last:
+        if self.page_num < 1:
+            self.page_num = 1
+        elif self.page_num > last:
             self.page_clamped_from, self.page_num = self.page_num, last
             messages.info(request, _(
                 "Page %(asked)d is beyond the last page listed (%(last)d). To reach "
@@ -134,7 +137,7 @@ class BoundedChangeList(ChangeList):
         else:
             try:
                 result_list = paginator.page(self.page_num).object_list
-            except InvalidPage as exc:  # a page below 1; Django redirects to "?e=1"
+            except InvalidPage as exc:  # not expected after the clamping above
                 raise IncorrectLookupParameters from exc
         self.result_count = result_count
         # Never a second COUNT(*) over the unfiltered table: see show_full_result_count.

@@ -184,6 +184,18 @@ def test_a_page_beyond_the_bound_shows_the_last_page_listed_and_says_why(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("page", ["0", "-3"])
+def test_a_page_number_below_one_is_page_one(
+        admin_client: Client, payments: Callable[[int], list[Payment]], page: str) -> None:
+    payments(2)
+
+    response = admin_client.get(changelist("payment"), {"p": page})
+
+    assert response.status_code == 200
+    assert response.context["cl"].page_num == 1
+
+
+@pytest.mark.django_db
 def test_a_page_beyond_a_short_list_is_its_last_page_not_an_error(
         admin_client: Client, payments: Callable[[int], list[Payment]]) -> None:
     payments(2)
