@@ -11,11 +11,17 @@ import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from benchmarks.meters import timed_queries
 from benchmarks.scale_data import TYPICAL_PAYMENTS
 from benchmarks.stats import summary_ms
+
+#: Above this many payments the unpaginated API list is not measured (a million rows
+#: would be a ~450 MB response and minutes of serialising: the 100,000 row says enough).
+UNPAGINATED_UP_TO = 100_000
 
 
 def measure_page(client: Any, url: str, repeat: int) -> dict[str, Any]:
@@ -56,6 +62,10 @@ def describe(sql: str) -> str:
         what = "date_hierarchy DISTINCT DATE_TRUNC"
     elif "MIN(" in upper and "MAX(" in upper:
         what = "date_hierarchy MIN/MAX"
+    elif "FROM PG_CLASS" in upper:
+        what = "count estimate"
+    elif upper.startswith("SELECT COUNT(*)") and " LIMIT " in upper:
+        what = "COUNT(*) bounded, LIMIT " + upper.rsplit(" LIMIT ", 1)[1].split()[0].rstrip(")")
     elif upper.startswith("SELECT COUNT(*)"):
         what = "COUNT(*)"
     elif " OFFSET " in upper:
@@ -84,6 +94,7 @@ def measure_pages(data: dict[str, Any], *, payments: int, repeat: int) -> dict[s
     from django.contrib import admin
     from django.test import Client
     from django.urls import NoReverseMatch, reverse
+    from django.utils import timezone
     from django.utils.module_loading import import_string
     from rest_framework.pagination import CursorPagination
 
@@ -100,17 +111,31 @@ def measure_pages(data: dict[str, Any], *, payments: int, repeat: int) -> dict[s
     except NoReverseMatch:
         changelist = None
     if changelist is not None:
-        per_page = admin.site._registry[Payment].list_per_page
+        payment_admin = admin.site._registry[Payment]
+        per_page = payment_admin.list_per_page
         last = math.ceil(total / per_page)
+        # The deepest page listed: Django's admin (no bound) lists them all.
+        deepest = min(last, getattr(payment_admin, "list_max_pages", last))
         middle_ref = f"ALLOH{payments // 2:026d}"
+        # The links of the "Past 7 days" choice of Django's DateFieldListFilter.
+        midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+        past_week = urlencode({"created_at__gte": str(midnight - timedelta(days=7)),
+                               "created_at__lt": str(midnight + timedelta(days=1))})
         admin_pages = {
             "admin: payments, page 1": changelist,
-            f"admin: payments, last page ({last})": f"{changelist}?p={last}",
+            f"admin: payments, deepest page listed ({deepest:,})": f"{changelist}?p={deepest}",
+        }
+        if deepest < last:
+            admin_pages[f"admin: payments, page {last:,} asked (the last, by count)"] = \
+                f"{changelist}?p={last}"
+        admin_pages.update({
             "admin: payments, status=pending, page 1": f"{changelist}?status__exact=pending",
+            "admin: payments, created past 7 days, page 1":
+                f"{changelist}?{past_week}",
             "admin: payments, search a reference": f"{changelist}?q={middle_ref}",
             "admin: payments, search a full phone number": f"{changelist}?q={data['phone']}",
-        }
-        for name in ("refund", "binding"):
+        })
+        for name in ("refund", "binding", "notification"):
             with suppress(NoReverseMatch):
                 admin_pages[f"admin: {name}s, page 1"] = reverse(
                     f"admin:{label}_{name}_changelist")
@@ -147,10 +172,11 @@ def measure_pages(data: dict[str, Any], *, payments: int, repeat: int) -> dict[s
             measure_page(customer, f"{api}?page=1", repeat)
         pages[f"API: payments, PageNumberPagination, last page ({last:,})"] = measure_page(
             customer, f"{api}?page={last}", repeat)
-    with api_pagination(None):
-        print(f"  API: payments, no paginator, {payments:,} rows ...", flush=True)
-        pages[f"API: payments, API_PAGINATION_CLASS=None: all {payments:,} in one "
-              "response"] = measure_page(customer, api, 1)
+    if payments <= UNPAGINATED_UP_TO:
+        with api_pagination(None):
+            print(f"  API: payments, no paginator, {payments:,} rows ...", flush=True)
+            pages[f"API: payments, API_PAGINATION_CLASS=None: all {payments:,} in one "
+                  "response"] = measure_page(customer, api, 1)
     pages["API: refunds, shipped, page 1"] = measure_page(
         customer, reverse("doku_allo_api:refund-list"), repeat)
     pages["API: bindings, shipped, page 1"] = measure_page(
@@ -186,3 +212,60 @@ def deep_cursor_url(paginator_class: Any, api: str, user: Any, offset: int) -> s
     paginator.base_url = f"http://testserver{api}"
     url = paginator.encode_cursor(Cursor(offset=0, reverse=False, position=str(previous)))
     return url.removeprefix("http://testserver")
+
+
+@contextmanager
+def admin_as_before() -> Iterator[None]:
+    """The admin as it was before its lists were bounded (up to commit c0c68aa).
+
+    For before/after figures on the same data: ``date_hierarchy`` on the creation date,
+    Django's own Paginator (``COUNT(*)``, every page reachable by ``OFFSET``) and
+    ChangeList, facets allowed, every column sortable, the latestTransactionStatus
+    filter listing its values with ``SELECT DISTINCT``, and the search's ``OR`` of every
+    condition. (The indexes of migration 0005 stay.)
+    """
+    from django.contrib import admin
+    from django.core.paginator import Paginator
+    from django.db.models import Q
+
+    from django_doku_allo.admin import base, search
+    from django_doku_allo.models import Notification
+
+    hierarchy = {"binding": "created_at", "payment": "created_at", "refund": "created_at",
+                 "notification": "received_at"}
+    saved: list[tuple[Any, str, Any]] = []
+
+    def patch(obj: Any, name: str, value: Any) -> None:
+        saved.append((obj, name, obj.__dict__.get(name, _ABSENT)))
+        setattr(obj, name, value)
+
+    def old_match(term: str, fields: Any, *, user_lookup: Any, phone_lookup: Any,
+                  model: Any = None) -> Q:
+        return original(term, fields, user_lookup=user_lookup, phone_lookup=phone_lookup)
+
+    original = search.whole_value_match
+    for model, model_admin in admin.site._registry.items():
+        if model._meta.app_label != "doku_allo":
+            continue
+        cls = type(model_admin)
+        patch(cls, "date_hierarchy", hierarchy[model._meta.model_name])
+        patch(cls, "paginator", Paginator)
+        patch(cls, "get_paginator", admin.ModelAdmin.get_paginator)
+        patch(cls, "get_changelist", admin.ModelAdmin.get_changelist)
+        patch(cls, "show_facets", admin.ShowFacets.ALLOW)
+        patch(cls, "sortable_by", None)
+        if model is Notification:
+            patch(cls, "list_filter", ("verified", "processed", "flagged",
+                                       "latest_transaction_status", "received_at"))
+    patch(base, "whole_value_match", old_match)
+    try:
+        yield
+    finally:
+        for obj, name, value in reversed(saved):
+            if value is _ABSENT:
+                delattr(obj, name)
+            else:
+                setattr(obj, name, value)
+
+
+_ABSENT = object()

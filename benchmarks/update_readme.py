@@ -23,14 +23,15 @@ from benchmarks.results import render_markdown
 README = locations.REPO / "docs" / "performance.md"
 START = "<!-- benchmarks:start -->"
 END = "<!-- benchmarks:end -->"
-#: Rendered in this order; any other result file follows, by name.
-ORDER = ("client", "notifications", "scale")
+#: Rendered in this order. scale_1m.json and results/before/ feed docs/performance-lists.md
+#: (bench_scale.py renders it), hostile*.json docs/security.md.
+ORDER = ("client", "notifications", "scale", "sync")
 
 
 def load_results() -> list[dict[str, Any]]:
     files = {path.stem: path for path in sorted(locations.RESULTS_DIR.glob("*.json"))}
-    names = [n for n in ORDER if n in files] + [n for n in files if n not in ORDER]
-    return [json.loads(files[name].read_text(encoding="utf-8")) for name in names]
+    return [json.loads(files[name].read_text(encoding="utf-8")) for name in ORDER
+            if name in files]
 
 
 def render(results: list[dict[str, Any]]) -> str:

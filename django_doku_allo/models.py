@@ -97,6 +97,8 @@ class Binding(models.Model):
                 name="doku_allo_one_live_binding_per_user_phone",
             ),
         )
+        # The admin's "activated" date filter and sort.
+        indexes = (models.Index(fields=("activated_at",), name="doku_allo_binding_activated"),)
         permissions = (("can_unbind", "Can unbind Allo Bank accounts"),)
 
     def __str__(self) -> str:
@@ -204,7 +206,13 @@ class Payment(models.Model):
                 name="doku_allo_payment_idempotency_key",
             ),
         )
-        indexes = (models.Index(fields=("status", "created_at")),)
+        indexes = (
+            models.Index(fields=("status", "created_at")),
+            # The admin's phone search (binding_id IN ...) in the list's order.
+            models.Index(fields=("binding", "created_at"), name="doku_allo_pay_binding_created"),
+            # The admin's "paid" date filter and sort.
+            models.Index(fields=("paid_at",), name="doku_allo_pay_paid_at"),
+        )
         permissions = (("can_refund", "Can refund Allo Bank payments"),)
 
     def __str__(self) -> str:
@@ -281,6 +289,8 @@ class Refund(models.Model):
                 name="doku_allo_one_live_refund_per_payment",
             ),
         )
+        # The admin's "refunded" date filter and sort.
+        indexes = (models.Index(fields=("refunded_at",), name="doku_allo_refund_refunded_at"),)
 
     def __str__(self) -> str:
         return f"{self.partner_refund_no} ({self.get_status_display()})"
@@ -319,10 +329,16 @@ class Notification(models.Model):
     class Meta:
         verbose_name = _("DOKU notification")
         ordering = ("-received_at",)
+        # The admin's filters for the few deliveries staff look for, newest first, and
+        # doku_allo_prune_notifications (unverified ones by age): small partial indexes,
+        # since nearly every delivery is verified and processed.
         indexes = (
-            # doku_allo_prune_notifications: unverified deliveries older than the retention.
-            models.Index(fields=("verified", "received_at"),
+            models.Index(fields=("received_at",), condition=Q(flagged=True),
+                         name="doku_allo_notif_flagged"),
+            models.Index(fields=("received_at",), condition=Q(verified=False),
                          name="doku_allo_notif_unverified"),
+            models.Index(fields=("received_at",), condition=Q(processed=False),
+                         name="doku_allo_notif_unprocessed"),
         )
 
     def __str__(self) -> str:

@@ -23,7 +23,7 @@ class BindingAdmin(DokuAlloModelAdmin):
     list_display_links = ("id", "phone")
     list_filter = ("status", "created_at", "activated_at")
     list_select_related = ("user",)
-    date_hierarchy = "created_at"
+    sortable_by = ("id", "phone", "reference_no", "created_at", "activated_at")
     search_fields = ("reference_no", "external_id", "cust_id_merchant")
     phone_lookup = "phone_number"
     user_lookup = "user"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -14,21 +15,41 @@ from django.utils.translation import gettext_lazy as _
 from .. import services
 from ..exceptions import InvalidNotification
 from ..models import Notification
+from ..snap.codes import TransactionStatus
 from .actions import Outcome, run_each
 from .base import DokuAlloModelAdmin
 from .display import json_column, payment_link_column, pretty_json
 
-__all__ = ["NotificationAdmin"]
+__all__ = ["NotificationAdmin", "TransactionStatusFilter"]
+
+
+class TransactionStatusFilter(admin.SimpleListFilter):
+    """latestTransactionStatus by DOKU's codes: a fixed list, so no query to offer them.
+
+    (Django's default for a plain column, AllValuesFieldListFilter, lists its choices
+    with ``SELECT DISTINCT`` over the whole table on every page.)
+    """
+
+    title = _("latestTransactionStatus")
+    parameter_name = "latest_transaction_status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(status.value, f"{status.value} {status.name.replace('_', ' ').lower()}")
+                for status in TransactionStatus]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Notification]
+                 ) -> QuerySet[Notification]:
+        value = self.value()
+        return queryset.filter(latest_transaction_status=value) if value else queryset
 
 
 class NotificationAdmin(DokuAlloModelAdmin):
     list_display = ("id", "received_at", "original_partner_reference_no",
                     "latest_transaction_status", "verified", "processed", "flagged",
                     "result", "payment_link")
-    list_filter = ("verified", "processed", "flagged", "latest_transaction_status",
-                   "received_at")
+    list_filter = ("verified", "processed", "flagged", TransactionStatusFilter, "received_at")
     list_select_related = ("payment",)
-    date_hierarchy = "received_at"
+    sortable_by = ("id", "received_at", "original_partner_reference_no")
     search_fields = ("original_partner_reference_no", "external_id",
                      "payment__reference_no", "payment__order_id")
     search_help_text = _("originalPartnerReferenceNo, X-EXTERNAL-ID, or the payment's DOKU "

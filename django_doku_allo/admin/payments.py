@@ -61,7 +61,9 @@ class PaymentAdmin(DokuAlloModelAdmin):
                     "order_id", "reference_no", "created_at", "paid_at")
     list_filter = ("status", "created_at", "paid_at")
     list_select_related = ("user", "binding")
-    date_hierarchy = "created_at"
+    # Sorting by a column no index orders would sort the whole table on every page.
+    sortable_by = ("partner_reference_no", "order_id", "reference_no", "created_at",
+                   "paid_at")
     search_fields = ("partner_reference_no", "reference_no", "order_id", "external_id")
     phone_lookup = "binding__phone_number"
     user_lookup = "user"

@@ -21,7 +21,7 @@ class RefundAdmin(DokuAlloModelAdmin):
                     "refund_no", "requested_by", "created_at", "refunded_at")
     list_filter = ("status", "created_at", "refunded_at")
     list_select_related = ("payment", "requested_by")
-    date_hierarchy = "created_at"
+    sortable_by = ("partner_refund_no", "refund_no", "created_at", "refunded_at")
     search_fields = ("partner_refund_no", "refund_no", "external_id",
                      "payment__partner_reference_no", "payment__reference_no",
                      "payment__order_id")

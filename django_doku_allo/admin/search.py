@@ -3,6 +3,14 @@
 References are looked up exactly (``LIKE '%term%'`` scans every row: 0.7 s at
 100,000 payments); the customer by exact username or email; a phone number only
 whole: a partial one would let staff enumerate customers.
+
+The page's query must stay one the planner can walk in ``created_at`` order. An ``OR``
+of every indexed condition is a BitmapOr that collects every matching row and sorts
+them all: at a million payments, the 100,000 of one phone number took 0.6 s a page.
+So the customer (users, bindings) is found first, as ids; when it is found, the
+references are too (one more indexed query, a few rows), and the page filters on
+those id lists alone: a phone number's payments become ``binding_id IN (...)``,
+served by the ``(binding, created_at)`` index in order.
 """
 
 from __future__ import annotations
@@ -11,7 +19,7 @@ import re
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Model, Q
 
 from ..models import Binding
 
@@ -36,15 +44,18 @@ def phone_query(term: str) -> str | None:
 
 
 def whole_value_match(term: str, fields: Iterable[str], *, user_lookup: str | None,
-                      phone_lookup: str | None) -> Q:
+                      phone_lookup: str | None, model: type[Model] | None = None) -> Q:
     """The condition for a non-empty ``term``: equal to one of ``fields``, or the customer.
 
     ``user_lookup`` is the path to the user (matched by username or email);
     ``phone_lookup`` the path to the binding's ``phone_number`` (matched whole).
+    With ``model`` (the searched model), when the term names a customer the references
+    are resolved to primary keys first, so that the condition is id lists only.
     """
-    match = Q()
+    references = Q()
     for field in fields:
-        match |= Q(**{field: term})
+        references |= Q(**{field: term})
+    customer = Q()
     if user_lookup:
         user_model = get_user_model()
         users = user_model._default_manager.filter(
@@ -54,12 +65,18 @@ def whole_value_match(term: str, fields: Iterable[str], *, user_lookup: str | No
         # in one bitmap scan, where a subquery makes PostgreSQL scan the table.
         user_ids = list(users.values_list("pk", flat=True)[:_MAX_IDS])
         if user_ids:
-            match |= Q(**{f"{user_lookup}__in": user_ids})
+            customer |= Q(**{f"{user_lookup}__in": user_ids})
     phone = phone_query(term) if phone_lookup else None
     if phone_lookup and phone:
         binding_path = phone_lookup.removesuffix("phone_number").removesuffix("__")
         binding_ids = list(Binding.objects.filter(phone_number=phone)
                            .values_list("pk", flat=True)[:_MAX_IDS])
         if binding_ids:
-            match |= Q(**{f"{binding_path}__in" if binding_path else "pk__in": binding_ids})
-    return match
+            customer |= Q(**{f"{binding_path}__in" if binding_path else "pk__in": binding_ids})
+    if not customer:
+        return references
+    if model is None or not references:
+        return references | customer
+    pks = list(model._default_manager.filter(references).order_by()
+               .values_list("pk", flat=True)[:_MAX_IDS])
+    return customer | Q(pk__in=pks) if pks else customer

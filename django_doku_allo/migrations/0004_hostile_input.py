@@ -20,8 +20,4 @@ class Migration(migrations.Migration):
             name='body_sha256',
             field=models.CharField(blank=True, max_length=64),
         ),
-        migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(fields=['verified', 'received_at'], name='doku_allo_notif_unverified'),
-        ),
     ]
