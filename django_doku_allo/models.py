@@ -212,6 +212,9 @@ class Payment(models.Model):
             models.Index(fields=("binding", "created_at"), name="doku_allo_pay_binding_created"),
             # The admin's "paid" date filter and sort.
             models.Index(fields=("paid_at",), name="doku_allo_pay_paid_at"),
+            # The admin's "needs attention" filter: a handful of rows, newest first.
+            models.Index(fields=("created_at",), condition=~Q(attention=""),
+                         name="doku_allo_pay_attention"),
         )
         permissions = (("can_refund", "Can refund Allo Bank payments"),)
 

@@ -29,6 +29,23 @@ from .display import (
 __all__ = ["PaymentAdmin", "RefundConfirmationForm", "RefundInline"]
 
 
+class NeedsAttentionFilter(admin.SimpleListFilter):
+    """Payments where money and our records disagree: only staff can settle them."""
+
+    title = _("needs attention")
+    parameter_name = "attention"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("Yes: refund or fulfil")), ("no", _("No"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "yes":
+            return queryset.exclude(attention="")
+        if self.value() == "no":
+            return queryset.filter(attention="")
+        return queryset
+
+
 class RefundInline(admin.TabularInline):
     model = Refund
     fk_name = "payment"
@@ -59,7 +76,7 @@ class RefundConfirmationForm(forms.Form):
 class PaymentAdmin(DokuAlloModelAdmin):
     list_display = ("partner_reference_no", "user", "phone", "amount_display", "status",
                     "order_id", "reference_no", "created_at", "paid_at")
-    list_filter = ("status", "created_at", "paid_at")
+    list_filter = ("status", NeedsAttentionFilter, "created_at", "paid_at")
     list_select_related = ("user", "binding")
     # Sorting by a column no index orders would sort the whole table on every page.
     sortable_by = ("partner_reference_no", "order_id", "reference_no", "created_at",
@@ -71,7 +88,8 @@ class PaymentAdmin(DokuAlloModelAdmin):
     actions = ("refund_payments", "check_payment_status")
     fieldsets = (
         (None, {"fields": ("user", "binding_link", "amount_display", "description",
-                           "order_id", "status", "failure_reason", "notifications")}),
+                           "order_id", "status", "failure_reason", "attention",
+                           "presumed_failed_at", "notifications")}),
         (_("DOKU"), {"fields": ("partner_reference_no", "reference_no", "external_id",
                                 "doku_status", "response_code", "response_message",
                                 "request_json", "raw_json")}),

@@ -38,7 +38,8 @@ def test_minify_has_no_whitespace_outside_strings_and_round_trips(body: dict[str
     text = minify(body)
     assert json.loads(text) == body
     assert list(json.loads(text)) == list(body)
-    assert "\\/" not in text
+    # "/" is never escaped (an escaped backslash before a "/" in the data is not that)
+    assert "\\/" not in text.replace("\\\\", "")
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
