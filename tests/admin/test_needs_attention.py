@@ -13,11 +13,12 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_needs_attention_filter_lists_only_payments_staff_must_settle(
-    django_user_model: Any, make_payment: Any,
+    django_user_model: Any, make_payment: Any, make_binding: Any,
 ) -> None:
-    flagged = make_payment(status=PaymentStatus.FAILED,
+    binding = make_binding()
+    flagged = make_payment(binding, status=PaymentStatus.FAILED,
                            attention="DOKU reports this payment paid after it had failed")
-    calm = make_payment(status=PaymentStatus.SUCCEEDED)
+    calm = make_payment(binding, status=PaymentStatus.SUCCEEDED)
     client = staff_client(django_user_model)
 
     page = client.get(changelist("payment"), {"attention": "yes"})
