@@ -19,7 +19,7 @@ def test_the_needs_attention_filter_lists_only_payments_staff_must_settle(
     flagged = make_payment(binding, status=PaymentStatus.FAILED,
                            attention="DOKU reports this payment paid after it had failed")
     calm = make_payment(binding, status=PaymentStatus.SUCCEEDED)
-    client = staff_client(django_user_model)
+    client = staff_client(django_user_model, "view_payment")
 
     page = client.get(changelist("payment"), {"attention": "yes"})
 
