@@ -12,7 +12,7 @@ identical deliveries for one payment (DOKU's retries; they contend on one row lo
 Every response is checked: non-2xx responses are counted by the wrk script, and the rows
 stored afterwards are compared with the requests answered.
 
-Run: ``.venv/bin/python benchmarks/bench_notifications.py [--duration 15] [--connections 16]``
+Run: ``.venv/bin/python benchmarks/bench_notifications.py [--duration 10] [--connections 16]``
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks import meters, servers
 from benchmarks.machine import machine, pem_parse_ms
 from benchmarks.results import finish, table
-from benchmarks.stats import fmt_ms, fmt_ratio
+from benchmarks.stats import fmt_ms, fmt_ratio, percentile
 from benchmarks.wrk import write_payloads, write_script, wrk
 
 NAME = "notifications"
@@ -38,7 +38,7 @@ BASELINE_PATH = "/baseline/insert"
 
 
 # --------------------------------------------------------------------------- data
-def make_payments(count: int) -> list[Any]:
+def make_payments(count: int, *, prefix: str = "ALLOBENCH", start: int = 0) -> list[Any]:
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.utils import timezone
@@ -46,18 +46,21 @@ def make_payments(count: int) -> list[Any]:
     from django_doku_allo.models import Binding, BindingStatus, Payment, PaymentStatus
     from django_doku_allo.snap.signing import new_external_id
 
-    user = get_user_model().objects.create_user(username="shopper", password="x" * 12)
-    binding = Binding.objects.create(
-        user=user, phone_number="6281100000001", cust_id_merchant=str(user.pk),
-        status=BindingStatus.ACTIVE, external_id=new_external_id(), customer_ip="10.0.0.1",
-        access_token="customer-token", activated_at=timezone.now())
+    binding = Binding.objects.first()
+    if binding is None:
+        user = get_user_model().objects.create_user(username="shopper", password="x" * 12)
+        binding = Binding.objects.create(
+            user=user, phone_number="6281100000001", cust_id_merchant=str(user.pk),
+            status=BindingStatus.ACTIVE, external_id=new_external_id(),
+            customer_ip="10.0.0.1", access_token="customer-token",
+            activated_at=timezone.now())
     payments = [
-        Payment(binding=binding, user=user, partner_reference_no=f"ALLOBENCH{i:012d}",
+        Payment(binding=binding, user=binding.user, partner_reference_no=f"{prefix}{i:012d}",
                 reference_no=f"{10**19 + i}", external_id=new_external_id(),
                 amount=Decimal("150000.00"), description="Benchmark order",
                 status=PaymentStatus.PENDING, customer_ip="10.0.0.1",
-                request_body={"partnerReferenceNo": f"ALLOBENCH{i:012d}"})
-        for i in range(count)
+                request_body={"partnerReferenceNo": f"{prefix}{i:012d}"})
+        for i in range(start, start + count)
     ]
     created = Payment.objects.bulk_create(payments, batch_size=2000)
     with connection.cursor() as cursor:
@@ -79,35 +82,102 @@ def sign(payments: list[Any]) -> list[tuple[str, dict[str, str]]]:
     return signed
 
 
-def queries_per_request() -> dict[str, int]:
-    """SQL queries of one notification and of one baseline insert (in-process test client)."""
+def post_all(client: Any, path: str, signed: list[tuple[str, dict[str, str]]]) -> None:
+    for body, headers in signed:
+        response = client.post(path, data=body, content_type="application/json",
+                               headers=headers)
+        assert response.status_code == 200, response.content
+        assert response.json()["responseCode"] == "2005600", response.content
+
+
+def per_delivery(count: int, repeats: int) -> dict[str, Any]:
+    """What one delivery costs PostgreSQL on the success path, notification and bare insert.
+
+    In process (Django's test client, full middleware), sequential, one session, before
+    the server starts: no other session of the bench database is busy. Each window is
+    ``count`` deliveries; every notification moves a payment of its own pending ->
+    succeeded. Per endpoint the window with the fewest WAL bytes is kept (other databases
+    of the cluster write WAL and take transaction ids too); the counters' own cost, an
+    empty window, is subtracted.
+    """
+    from django.test import Client
+
+    from django_doku_allo.models import Notification, Payment, PaymentStatus
+
+    payments = make_payments(count * repeats + 20, prefix="ALLOBENCHSEQ", start=10**9)
+    signed = sign(payments)
+    warm, windows = signed[:20], [signed[20 + i * count:20 + (i + 1) * count]
+                                  for i in range(repeats)]
+    client = Client()
+    post_all(client, NOTIFY_PATH, warm[:10])  # connection, caches, code paths warm
+    post_all(client, BASELINE_PATH, warm[10:])
+
+    def window(path: str | None, deliveries: list[tuple[str, dict[str, str]]]) -> dict[str, Any]:
+        before = meters.pg_counters()
+        with meters.round_trips() as trips:
+            if path:
+                post_all(client, path, deliveries)
+        after = meters.pg_counters()
+        return {**{k: after[k] - before[k] for k in after}, **trips}
+
+    empty = min((window(None, []) for _ in range(3)), key=lambda w: w["wal_bytes"])
+    samples: dict[str, list[dict[str, Any]]] = {"notification": [], "baseline": []}
+    for deliveries in windows:
+        samples["notification"].append(window(NOTIFY_PATH, deliveries))
+        samples["baseline"].append(window(BASELINE_PATH, deliveries))
+    moved = Payment.objects.filter(partner_reference_no__startswith="ALLOBENCHSEQ",
+                                   status=PaymentStatus.SUCCEEDED).count()
+    stored = Notification.objects.filter(
+        original_partner_reference_no__startswith="ALLOBENCHSEQ",
+        processed=True, error="", flagged=False).count()
+    assert moved == stored == len(payments) - 10, (moved, stored)
+    costs: dict[str, Any] = {}
+    for name, runs in samples.items():
+        best = min(runs, key=lambda w: w["wal_bytes"])
+        costs[name] = {
+            "statements": (best["statements"] - empty["statements"]) / count,
+            "commands": (best["commands"] - empty["commands"]) / count,
+            "commits": (best["commits"] - empty["commits"]) / count,
+            "rollbacks": (best["rollbacks"] - empty["rollbacks"]) / count,
+            "xids": (best["xids"] - empty["xids"]) / count,
+            "wal_bytes": (best["wal_bytes"] - empty["wal_bytes"]) / count,
+            "wal_bytes_windows": [(w["wal_bytes"] - empty["wal_bytes"]) / count
+                                  for w in runs],
+            "commits_windows": [(w["commits"] - empty["commits"]) / count for w in runs],
+        }
+        costs[name]["round_trips"] = costs[name]["statements"] + costs[name]["commands"]
+    return {"count": count, "repeats": repeats, "empty_window": empty, "windows": samples,
+            "per_delivery": costs, "statements": statements_of_one()}
+
+
+def statements_of_one() -> dict[str, list[str]]:
+    """The SQL of one notification and of one bare insert (CaptureQueriesContext)."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    payment = make_probe_payment()
-    (body, headers), = sign([payment])
+    (body, headers), = sign(make_payments(1, prefix="ALLOBENCHONE", start=2 * 10**9))
     client = Client()
-    counts = {}
+    seen = {}
     for name, path in (("notification", NOTIFY_PATH), ("baseline", BASELINE_PATH)):
         with CaptureQueriesContext(connection) as captured:
-            response = client.post(path, data=body, content_type="application/json",
-                                   headers=headers)
-        assert response.status_code == 200, response.content
-        counts[name] = len(captured.captured_queries)
-    return counts
+            post_all(client, path, [(body, headers)])
+        seen[name] = [q["sql"][:160] for q in captured.captured_queries]
+    return seen
 
 
-def make_probe_payment() -> Any:
-    from django_doku_allo.models import Binding, Payment, PaymentStatus
-    from django_doku_allo.snap.signing import new_external_id
+def token_cost(calls: int = 1000) -> dict[str, float]:
+    """Our RS256 token for DOKU (``issue_token``), key loaded once: ``calls`` in process."""
+    from django_doku_allo.inbound import auth
 
-    binding = Binding.objects.get()
-    return Payment.objects.create(
-        binding=binding, user=binding.user, partner_reference_no="ALLOBENCHQUERIES",
-        reference_no="99999999999999999999", external_id=new_external_id(),
-        amount=Decimal("150000.00"), description="Benchmark order",
-        status=PaymentStatus.PENDING, customer_ip="10.0.0.1")
+    auth.issue_token()  # the key is parsed and cached here
+    times = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        auth.issue_token()
+        times.append(time.perf_counter() - started)
+    return {"calls": calls, "total_s": sum(times), "median_ms": percentile(times, 50) * 1000,
+            "p99_ms": percentile(times, 99) * 1000}
 
 
 def stored_notifications() -> dict[str, int]:
@@ -167,11 +237,14 @@ def notification_run(server: servers.Server, key: str, script: Path, runs: dict[
 def run(args: argparse.Namespace) -> dict[str, Any]:
     import requests
 
-    payments = make_payments(args.payments)
-    rotating_set, spare = payments[:-1], payments[-1]
-    queries = queries_per_request()
-    runs: dict[str, dict[str, Any]] = {}
-    checks: dict[str, Any] = {}
+    rounds = args.rounds
+    payments = make_payments(args.payments * rounds + 1)
+    spare = payments[-1]
+    meters.wait_for_quiet()
+    sequential = per_delivery(args.sequential, 3)
+    token = token_cost()
+    runs: dict[str, list[dict[str, Any]]] = {key: [] for key in LABELS}
+    checks: dict[str, list[dict[str, Any]]] = {key: [] for key in LABELS}
     options = {"duration": args.duration, "connections": args.connections,
                "threads": args.threads}
     warmup = {**options, "duration": 3}
@@ -184,28 +257,37 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         assert answer.json()["responseCode"] == "2005600", answer.text
 
         meters.wait_for_quiet()
-        # Sign right before firing: X-TIMESTAMP must be within 5 minutes when it arrives.
-        rotating = write_payloads("rotating", sign(rotating_set))
-        single = write_payloads("single", sign(payments[:1]))
-        scripts = {
-            "notify_rotating": write_script("notify-rotating", rotating, NOTIFY_PATH,
-                                            args.threads),
-            "baseline": write_script("baseline", rotating, BASELINE_PATH, args.threads),
-            "notify_single": write_script("notify-single", single, NOTIFY_PATH, args.threads),
-        }
-        # Warm both code paths (and the workers' connections to PostgreSQL) first.
-        measured(server, NOTIFY_PATH, scripts["notify_single"], **warmup)
-        measured(server, BASELINE_PATH, scripts["baseline"], **warmup)
+        for round_no in range(rounds):
+            # Each round its own payments, signed right before firing: X-TIMESTAMP must be
+            # within 5 minutes when it arrives.
+            mine = payments[round_no * args.payments:(round_no + 1) * args.payments]
+            rotating = write_payloads(f"rotating-{round_no}", sign(mine))
+            single = write_payloads(f"single-{round_no}", sign(mine[:1]))
+            scripts = {
+                "notify_rotating": write_script(f"notify-rotating-{round_no}", rotating,
+                                                NOTIFY_PATH, args.threads),
+                "baseline": write_script(f"baseline-{round_no}", rotating, BASELINE_PATH,
+                                         args.threads),
+                "notify_single": write_script(f"notify-single-{round_no}", single,
+                                              NOTIFY_PATH, args.threads),
+            }
+            if round_no == 0:  # warm both code paths and the workers' connections first
+                measured(server, NOTIFY_PATH, scripts["notify_single"], **warmup)
+                measured(server, BASELINE_PATH, scripts["baseline"], **warmup)
+            for key in LABELS:
+                if key == "baseline":
+                    rows_before = settled(baseline_rows)
+                    runs[key].append(measured(server, BASELINE_PATH, scripts[key], **options))
+                    checks[key].append({"rows": settled(baseline_rows) - rows_before})
+                else:
+                    before = settled(stored_notifications)
+                    runs[key].append(measured(server, NOTIFY_PATH, scripts[key], **options))
+                    after = settled(stored_notifications)
+                    checks[key].append({k: after[k] - before[k] for k in after})
+            print(f"  round {round_no + 1}/{rounds}: " + ", ".join(
+                f"{key} {runs[key][-1]['rps']:,.0f} req/s" for key in LABELS), flush=True)
 
-        notification_run(server, "notify_rotating", scripts["notify_rotating"], runs, checks,
-                         options)
-        rows_before = settled(baseline_rows)
-        runs["baseline"] = measured(server, BASELINE_PATH, scripts["baseline"], **options)
-        checks["baseline"] = {"rows": settled(baseline_rows) - rows_before}
-        notification_run(server, "notify_single", scripts["notify_single"], runs, checks,
-                         options)
-
-    return {"runs": runs, "checks": checks, "queries": queries}
+    return {"runs": runs, "checks": checks, "sequential": sequential, "token": token}
 
 
 LABELS = {

@@ -166,3 +166,54 @@ def query_counter() -> Iterator[list[int]]:
 
     with connection.execute_wrapper(wrapper):
         yield count
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+def pg_counters() -> dict[str, int]:
+    """WAL position, next transaction id and this database's commit/rollback counters.
+
+    Read through Django's connection (autocommit): ``pg_stat_force_next_flush()`` first, so
+    that this backend's own pending statistics are flushed when it goes idle and the
+    second statement sees them. WAL and transaction ids are cluster-wide (other databases'
+    work shows there too), ``xact_commit`` is this database's, all sessions (PostgreSQL 15+).
+    """
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+        cursor.execute(
+            "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint,"
+            " pg_snapshot_xmax(pg_current_snapshot())::text::bigint,"
+            " xact_commit, xact_rollback"
+            " FROM pg_stat_database WHERE datname = current_database()")
+        wal, next_xid, commits, rollbacks = cursor.fetchone()
+    return {"wal_bytes": int(wal), "xids": int(next_xid), "commits": int(commits),
+            "rollbacks": int(rollbacks)}
+
+
+@contextmanager
+def round_trips() -> Iterator[dict[str, int]]:
+    """Statements (Django's cursor) and psycopg's own commands (BEGIN, COMMIT, ROLLBACK):
+    every round trip to PostgreSQL of this process meanwhile (psycopg 3, no pipeline)."""
+    from django.db import connection
+    from psycopg import _connection_base
+
+    counts = {"statements": 0, "commands": 0}
+    base = _connection_base.BaseConnection
+    original = base._exec_command
+
+    def exec_command(conn: Any, command: Any, *args: Any, **kwargs: Any) -> Any:
+        counts["commands"] += 1
+        return original(conn, command, *args, **kwargs)
+
+    def wrapper(execute: Callable[..., Any], sql: str, params: Any, many: bool,
+                context: Any) -> Any:
+        counts["statements"] += 1
+        return execute(sql, params, many, context)
+
+    base._exec_command = exec_command  # type: ignore[method-assign]
+    try:
+        with connection.execute_wrapper(wrapper):
+            yield counts
+    finally:
+        base._exec_command = original  # type: ignore[method-assign]
