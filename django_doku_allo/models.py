@@ -163,8 +163,9 @@ class Payment(models.Model):
     amount = models.DecimalField(max_digits=18, decimal_places=2)
     currency = models.CharField(max_length=3, default="IDR")
     description = models.CharField(max_length=40)
+    # Indexed by (status, created_at) below, which also serves status alone.
     status = models.CharField(max_length=16, choices=PaymentStatus.choices,
-                              default=PaymentStatus.INITIATED, db_index=True)
+                              default=PaymentStatus.INITIATED)
     doku_status = models.CharField(_("latestTransactionStatus"), max_length=2, blank=True)
     web_redirect_url = models.URLField(_("OTP/PIN page"), max_length=2048, blank=True)
     response_code = models.CharField(max_length=7, blank=True)
@@ -319,7 +320,8 @@ class Notification(models.Model):
     latest_transaction_status = models.CharField(max_length=2, blank=True)
     verified = models.BooleanField(default=False)
     verification_error = models.CharField(max_length=255, blank=True)
-    processed = models.BooleanField(default=False, db_index=True)
+    # Unprocessed deliveries are found by a partial index (Meta); processed is nearly all.
+    processed = models.BooleanField(default=False)
     processed_at = models.DateTimeField(null=True, blank=True)
     #: Valid but not applied: unknown reference, amount mismatch, stale or conflicting.
     flagged = models.BooleanField(default=False)

@@ -78,8 +78,11 @@ def _doku_public_key() -> Any | None:
 def verify_token_request(headers: Mapping[str, str]) -> SnapAnswer | None:
     """Check DOKU's request for a B2B token from us; ``None`` when it is genuine.
 
-    Genuine means: our client id, a timestamp within the window, DOKU's signature,
-    and not seen before (a replay of a captured request is refused).
+    Genuine means: our client id, a timestamp within the window and DOKU's
+    signature. A replay of the same signed request is genuine too (DOKU signs
+    ``clientId|X-TIMESTAMP`` deterministically, so two of its requests within one
+    second are byte-identical): :func:`token_for_request` answers it with the token
+    the first one got, so a captured request mints one token, however often it is sent.
     """
     client_key = headers.get("X-CLIENT-KEY", "")
     timestamp = headers.get("X-TIMESTAMP", "")
@@ -93,13 +96,18 @@ def verify_token_request(headers: Mapping[str, str]) -> SnapAnswer | None:
     if public_key is None or not verify_asymmetric_signature(public_key, client_key, timestamp,
                                                              signature):
         return SnapAnswer(401, codes.B2B_TOKEN_UNAUTHORIZED, "Unauthorized. Invalid Signature")
-    # A captured request stays valid for its whole timestamp window (either side of
-    # now): remember it that long, so it mints one token, not one per replay.
-    window = 2 * float(doku_settings.NOTIFICATION_TIMESTAMP_TOLERANCE) + 1
-    if not limits.first_sight("token-request", f"{timestamp}|{signature}", window):
-        return SnapAnswer(401, codes.B2B_TOKEN_UNAUTHORIZED,
-                          "Unauthorized. This signed request was already used")
     return None
+
+
+def token_for_request(headers: Mapping[str, str]) -> tuple[str, int]:
+    """The token for a verified token request: one per signed request, replays included.
+
+    A captured request stays valid for its whole timestamp window (either side of
+    now), so its token is remembered that long and given again to every replay.
+    """
+    window = 2 * float(doku_settings.NOTIFICATION_TIMESTAMP_TOLERANCE) + 1
+    request = f"{headers.get('X-TIMESTAMP', '')}|{headers.get('X-SIGNATURE', '')}"
+    return limits.remembered("token-request", request, window, issue_token)
 
 
 def issue_token() -> tuple[str, int]:

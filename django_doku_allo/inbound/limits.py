@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.core.cache import caches
 from django.http import HttpRequest
@@ -22,8 +24,18 @@ from django.http import HttpRequest
 from ..conf import doku_settings
 from ..snap.messages import SnapAnswer
 
-__all__ = ["TOO_MANY_NOTIFICATIONS", "TOO_MANY_TOKEN_REQUESTS", "count", "first_sight",
-           "once_per", "over_rate", "reached"]
+_T = TypeVar("_T")
+
+__all__ = [
+    "TOO_MANY_NOTIFICATIONS",
+    "TOO_MANY_TOKEN_REQUESTS",
+    "count",
+    "first_sight",
+    "once_per",
+    "over_rate",
+    "reached",
+    "remembered",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +100,29 @@ def count(scope: str, request: HttpRequest, window: float) -> int:
     except Exception:  # a cache outage must not become a 500
         logger.warning("doku_allo rate bound skipped: the cache failed", exc_info=True)
         return 0
+
+
+def remembered(scope: str, value: str, remember_for: float,
+               make: Callable[[], _T]) -> _T:
+    """What ``make()`` gave the first time ``value`` was seen in ``scope``, or a new one.
+
+    Two concurrent first sights may both call ``make``; the first stored answer wins
+    for every later one. A cache outage makes a new answer each time (logged).
+    """
+    key = _key("answer", scope, value)
+    cache = caches[doku_settings.CACHE_ALIAS]
+    try:
+        known = cache.get(key)
+        if known is not None:
+            return known
+        made = make()
+        if cache.add(key, made, timeout=max(int(remember_for), 1)):
+            return made
+        stored = cache.get(key)
+        return made if stored is None else stored
+    except Exception:  # a cache outage must not become a 500
+        logger.warning("doku_allo replay memory skipped: the cache failed", exc_info=True)
+        return make()
 
 
 def first_sight(scope: str, value: str, remember_for: float) -> bool:

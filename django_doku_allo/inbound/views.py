@@ -80,7 +80,7 @@ def token_view(request: HttpRequest) -> JsonResponse:
     if str(body.get("grantType", "")).lower() != "client_credentials":
         return _answer(SnapAnswer(400, codes.B2B_TOKEN_INVALID_FIELD_FORMAT,
                                   "Invalid Field Format grantType"))
-    token, lifetime = auth.issue_token()
+    token, lifetime = auth.token_for_request(request.headers)
     response = _snap_response({
         "responseCode": codes.B2B_TOKEN_SUCCESS, "responseMessage": "Successful",
         "accessToken": token, "tokenType": "Bearer", "expiresIn": lifetime, "additionalInfo": {},
