@@ -13,7 +13,7 @@ Order of work in the notification view, and why:
 4. a verified delivery is parsed strictly (no NaN, no duplicate keys), then stored
    whole and applied to its payment in ONE transaction with one commit
    (:func:`~django_doku_allo.services.notifications.receive_notification`). The
-   trade-off: a processing error rolls back to a savepoint and the delivery is
+   trade-off: a processing error rolls the transaction back and the delivery is
    committed with the error and its traceback (500: DOKU retries, staff can
    reprocess); only a hard kill between receipt and commit leaves no record, and
    then DOKU got no 200 and retries, while reconciliation settles the payment. Two

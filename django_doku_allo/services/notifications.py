@@ -119,31 +119,32 @@ def receive_notification(fields: dict[str, Any], data: dict[str, Any]) -> tuple[
 
     ``fields`` are the delivery's columns (headers, body, address), ``data`` its
     parsed body. The delivery is inserted complete, with its result, after the
-    payment's update, so a success costs one commit. If processing raises, a
-    savepoint undoes the processing only and the delivery is committed with the
-    error and its traceback (DOKU gets a 500 and retries; staff can reprocess).
-    Only a hard kill in the middle leaves no record: DOKU then got no 200 and
-    retries, and reconciliation settles the payment meanwhile.
+    payment's update, so a success costs one commit and five round trips (BEGIN,
+    lock, update, insert, COMMIT). If processing raises, the transaction is rolled
+    back whole and the delivery is committed on its own with the error and its
+    traceback (DOKU gets a 500 and retries; staff can reprocess): the error path pays
+    a second commit so the success path needs no savepoint. Only a hard kill in the
+    middle leaves no record: DOKU then got no 200 and retries, and reconciliation
+    settles the payment meanwhile.
     """
     notification = Notification(
         **fields, verified=True,
         original_partner_reference_no=str(data.get("originalPartnerReferenceNo") or "")[:64],
         latest_transaction_status=str(data.get("latestTransactionStatus") or "")[:2])
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                answer = _apply(notification, data)
-                notification.save(force_insert=True)
-        except Exception as exc:
-            logger.exception("doku_allo notification failed to process")
-            notification.pk = None
-            notification.payment = None
-            notification.processed = notification.flagged = False
-            notification.processed_at = None
-            notification.result = ""
-            _keep_error(notification, exc)
+    try:
+        with transaction.atomic():
+            answer = _apply(notification, data)
             notification.save(force_insert=True)
-            answer = PROCESSING_ERROR
+    except Exception as exc:
+        logger.exception("doku_allo notification failed to process")
+        notification.pk = None
+        notification.payment = None
+        notification.processed = notification.flagged = False
+        notification.processed_at = None
+        notification.result = ""
+        _keep_error(notification, exc)
+        notification.save(force_insert=True)
+        answer = PROCESSING_ERROR
     return notification, answer
 
 

@@ -1,7 +1,7 @@
 """A verified notification is stored and applied in one transaction, with one commit.
 
-If processing raises, a savepoint undoes the processing only: the delivery is
-committed with its error and traceback, and DOKU gets its 500 (and retries).
+If processing raises, the transaction is rolled back and the delivery is committed
+on its own with its error and traceback, and DOKU gets its 500 (and retries).
 """
 
 from __future__ import annotations
