@@ -417,8 +417,8 @@ def report(raw: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
             "reference (SELECT ... FOR UPDATE), update its changed columns, insert the "
             "complete delivery, one commit. The statements of one: "
             + ", ".join(raw["sequential"]["statements"]["notification"])
-            + " (the SAVEPOINT is the inner atomic() that keeps a failed delivery: 2 round "
-            "trips, and a subtransaction id once it writes).",
+            + " (no savepoint: a processing error rolls back and stores the delivery with its "
+            "error in a second commit, so only the error path pays for it).",
             "Per-delivery table: Django's test client in this process (full middleware), one "
             "session, before gunicorn starts. Round trips: statements through Django's "
             "cursor plus psycopg's own BEGIN/COMMIT commands. Commits: pg_stat_database."
