@@ -116,18 +116,8 @@ def check_payment(payment_pk: int, attempt: int = 1) -> str:
     """
     from . import services
 
-    payment = Payment.objects.filter(pk=payment_pk).first()
-    if payment is None:
-        return "gone"
-    if payment.status in UNSETTLED_PAYMENT_STATUSES:
-        try:
-            payment = services.sync_payment(payment)
-        except DokuAlloError as exc:
-            logger.warning("doku_allo status check %d of payment %s failed: %s", attempt,
-                           payment.partner_reference_no, exc)
-        if payment.status in UNSETTLED_PAYMENT_STATUSES:
-            _again(check_payment, payment_pk, attempt)
-    return str(payment.status)
+    return _check(check_payment, Payment, payment_pk, attempt, UNSETTLED_PAYMENT_STATUSES,
+                  services.sync_payment)
 
 
 @_task
@@ -135,18 +125,24 @@ def check_refund(refund_pk: int, attempt: int = 1) -> str:
     """:func:`check_payment` for a refund (a status check of its payment)."""
     from . import services
 
-    record = Refund.objects.filter(pk=refund_pk).first()
-    if record is None:
+    return _check(check_refund, Refund, refund_pk, attempt, _UNSETTLED_REFUND,
+                  services.sync_refund)
+
+
+def _check(task: Any, model: type[Payment] | type[Refund], pk: int, attempt: int,
+           unsettled: Any, sync: Any) -> str:
+    row = model._default_manager.filter(pk=pk).first()
+    if row is None:
         return "gone"
-    if record.status in _UNSETTLED_REFUND:
+    if row.status in unsettled:
         try:
-            record = services.sync_refund(record)
+            row = sync(row)
         except DokuAlloError as exc:
-            logger.warning("doku_allo status check %d of refund %s failed: %s", attempt,
-                           record.partner_refund_no, exc)
-        if record.status in _UNSETTLED_REFUND:
-            _again(check_refund, refund_pk, attempt)
-    return str(record.status)
+            logger.warning("doku_allo status check %d of %s %s failed: %s", attempt,
+                           model.__name__.lower(), row, exc)
+        if row.status in unsettled:
+            _again(task, pk, attempt)
+    return str(row.status)
 
 
 def schedule_status_check(obj: Payment | Refund) -> None:
