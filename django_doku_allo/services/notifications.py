@@ -25,6 +25,7 @@ from ..snap.messages import SnapAnswer
 from ..snap.strict_json import MalformedJson, parse_json_object
 from . import payments
 from ._rows import lock, remember, save, send_after_commit
+from ._statements import locked_get
 
 __all__ = [
     "PROCESSED",
@@ -76,8 +77,7 @@ def _apply(notification: Notification, data: dict[str, Any]) -> SnapAnswer:
     payment = None
     if isinstance(reference, str) and reference:
         try:
-            payment = remember(Payment.objects.select_for_update().get(
-                partner_reference_no=reference))
+            payment = remember(locked_get(Payment, "partner_reference_no", reference))
         except Payment.DoesNotExist:
             payment = None
     if payment is None:
