@@ -8,6 +8,7 @@ socket errors) and prints one ``BENCH_JSON`` line that :func:`wrk` parses.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,9 @@ def wrk(url: str, script: Path, *, duration: float, connections: int,
     """Run wrk against ``url``; the figures its script printed (requests, latency, errors)."""
     args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{int(duration)}s", "--timeout", "10s",
             "-s", str(script), url]
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: run the benchmark through "
+                         "`bash scripts/bench <name>`, which installs Debian's wrk.")
     completed = subprocess.run(args, capture_output=True, text=True, check=True)
     for line in completed.stdout.splitlines():
         if line.startswith("BENCH_JSON "):
