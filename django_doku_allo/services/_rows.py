@@ -26,7 +26,7 @@ import hashlib
 import logging
 from typing import Any, TypeVar
 
-from django.db import models, transaction
+from django.db import DEFAULT_DB_ALIAS, models, transaction
 from django.dispatch import Signal
 
 from .. import transitions
@@ -41,6 +41,7 @@ from ..models import (
     Refund,
 )
 from ..snap.redaction import redact_body
+from ._statements import update
 
 __all__ = [
     "check_later",
@@ -94,7 +95,7 @@ def save(obj: models.Model) -> None:
         now = _values(obj)
         changed = [name for name, value in now.items() if read.get(name) != value]
         if changed:
-            obj.save(update_fields=[*changed, *_auto_now(obj)])
+            update(obj, [*changed, *_auto_now(obj)], using=obj._state.db or DEFAULT_DB_ALIAS)
     remember(obj)
 
 

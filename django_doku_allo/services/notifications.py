@@ -25,7 +25,7 @@ from ..snap.messages import SnapAnswer
 from ..snap.strict_json import MalformedJson, parse_json_object
 from . import payments
 from ._rows import lock, remember, save, send_after_commit
-from ._statements import locked_get
+from ._statements import insert, locked_get
 
 __all__ = [
     "PROCESSED",
@@ -134,7 +134,7 @@ def receive_notification(fields: dict[str, Any], data: dict[str, Any]) -> tuple[
     try:
         with transaction.atomic():
             answer = _apply(notification, data)
-            notification.save(force_insert=True)
+            insert(notification)
     except Exception as exc:
         logger.exception("doku_allo notification failed to process")
         notification.pk = None
