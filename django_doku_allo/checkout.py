@@ -41,7 +41,7 @@ from .returns import (
 from .services import BindingStart
 from .snap.messages import LineItem, PayOption
 
-__all__ = ["BindingStart", "PaymentStart", "start_binding", "start_payment"]
+__all__ = ["BindingStart", "PaymentStart", "cancel_payment", "start_binding", "start_payment"]
 
 _DEVICE_ID_RE = re.compile(r"[A-Za-z0-9]{1,64}")
 
@@ -109,6 +109,16 @@ def start_payment(
         fingerprint_extra=extra,
     )
     return PaymentStart(payment=payment, created=created)
+
+
+def cancel_payment(payment: Payment) -> Payment:
+    """The customer's "cancel" on a pending payment; see :func:`services.cancel_payment`.
+
+    DOKU is asked first: a payment the customer did confirm comes back ``succeeded``;
+    otherwise it ends ``expired`` ("canceled by the customer") and its order is free.
+    Check ``payment.status`` afterwards. Run it outside a database transaction.
+    """
+    return services.cancel_payment(payment)
 
 
 def start_binding(

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import transitions
@@ -236,6 +237,25 @@ class Payment(models.Model):
         if self.status in UNSETTLED_PAYMENT_STATUSES:
             return "wait"
         return "none"
+
+    @property
+    def continue_url(self) -> str | None:
+        """Allo Bank's OTP/PIN page, while the customer can still confirm there; else None.
+
+        The stored link is offered again ("continue paying") only while the payment is
+        ``pending`` and inside ``PAYMENT_CONFIRMATION_WINDOW``: after that the payment is
+        presumed failed and the link would lead nowhere.
+        """
+        from .conf import doku_settings  # conf is read lazily; models load before it
+
+        if self.status != PaymentStatus.PENDING or not self.web_redirect_url:
+            return None
+        if self.created_at is None:
+            return self.web_redirect_url
+        age = (timezone.now() - self.created_at).total_seconds()
+        if age >= float(doku_settings.PAYMENT_CONFIRMATION_WINDOW):
+            return None
+        return self.web_redirect_url
 
     @property
     def is_final(self) -> bool:

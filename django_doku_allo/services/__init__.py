@@ -39,7 +39,13 @@ from .notifications import (
     receive_notification,
     reprocess_notification,
 )
-from .payments import DOKU_TO_PAYMENT_STATUS, new_partner_reference_no, pay, sync_payment
+from .payments import (
+    DOKU_TO_PAYMENT_STATUS,
+    cancel_payment,
+    new_partner_reference_no,
+    pay,
+    sync_payment,
+)
 from .refunds import new_partner_refund_no, refund, refund_refusal_reason, sync_refund
 
 #: The answer to DOKU for a notification (the name 0.1 documented for :class:`SnapAnswer`).
@@ -53,6 +59,7 @@ __all__ = [
     "NotificationOutcome",
     "balance_inquiry",
     "begin_binding",
+    "cancel_payment",
     "complete_binding",
     "fail_binding",
     "handle_binding_return",

@@ -31,6 +31,13 @@ from ..models import Binding, BindingStatus
 from ..snap.channels import ALLO
 from ..snap.messages import AccountBindingRequest, BalanceInquiryResponse, CustomerContext
 from ..snap.signing import new_external_id
+from ..wording import (
+    REASON_ALREADY_LINKED,
+    REASON_OTP_NOT_COMPLETED,
+    REASON_TOKEN_REVOKED,
+    REASON_UNBOUND_BY_CUSTOMER,
+    REASON_UNBOUND_BY_MERCHANT,
+)
 from . import customer_tokens
 from ._rows import (
     digest,
@@ -148,7 +155,7 @@ def handle_binding_return(state: str, *, succeeded: bool) -> Binding:
     if not claimed:
         raise InvalidState("This binding link was already used.")
     if not succeeded:
-        return fail_binding(binding, "The customer did not complete OTP/PIN at Allo Bank.")
+        return fail_binding(binding, REASON_OTP_NOT_COMPLETED)
     return complete_binding(binding)
 
 
@@ -180,7 +187,7 @@ def complete_binding(binding: Binding) -> Binding:
                 save(binding)
         except IntegrityError:
             binding = lock(Binding, binding.pk)
-            return _fail_locked(binding, "This Allo Bank account is already linked.")
+            return _fail_locked(binding, REASON_ALREADY_LINKED)
         send_after_commit(signals.binding_activated, Binding, binding=binding)
     return binding
 
@@ -233,14 +240,21 @@ def require_active(binding: Binding) -> Binding:
     return binding
 
 
-def unbind(binding: Binding, *, customer: CustomerContext | None = None) -> Binding:
+def unbind(binding: Binding, *, customer: CustomerContext | None = None,
+           initiated_by: str = "merchant") -> Binding:
     """Unlink the Allo Bank account at DOKU, then forget its tokens.
+
+    ``initiated_by`` is ``"merchant"`` (staff, or the merchant's code) or
+    ``"customer"`` (the customer unlinked it themselves); the stored reason says which,
+    and the admin shows it.
 
     A refusal leaves the binding active and is raised; an unknown outcome leaves
     it ``unbinding`` (call again to retry) and is raised. A binding that is still
     pending raises :class:`BindingNotActive`; one that failed cannot move to
     ``unbinding`` and raises :class:`~django_doku_allo.exceptions.TransitionNotAllowed`.
     """
+    if initiated_by not in ("merchant", "customer"):
+        raise ValueError(f"initiated_by must be 'merchant' or 'customer', not {initiated_by!r}")
     with transaction.atomic():
         binding = lock(Binding, binding.pk)
         if binding.status == BindingStatus.UNBOUND:
@@ -261,7 +275,7 @@ def unbind(binding: Binding, *, customer: CustomerContext | None = None) -> Bind
     except BindingNotActive:
         return Binding.objects.get(pk=binding.pk)  # revoked meanwhile: already unbound
     except InvalidCustomerTokenError:
-        return mark_unbound(binding.pk, "DOKU no longer knows the customer's token.")
+        return mark_unbound(binding.pk, REASON_TOKEN_REVOKED)
     except (DeclinedError, RetryableError) as exc:
         with transaction.atomic():
             locked = lock(Binding, binding.pk)
@@ -269,7 +283,8 @@ def unbind(binding: Binding, *, customer: CustomerContext | None = None) -> Bind
             move_if_allowed(locked, BindingStatus.ACTIVE, source="unbinding refused")
             save(locked)
         raise
-    unbound = mark_unbound(binding.pk, "Unbound by the merchant.")
+    unbound = mark_unbound(binding.pk, REASON_UNBOUND_BY_CUSTOMER if initiated_by == "customer"
+                           else REASON_UNBOUND_BY_MERCHANT)
     with transaction.atomic():
         locked = lock(Binding, unbound.pk)
         record_response(locked, raw=response.response)

@@ -27,6 +27,7 @@ from ..exceptions import (
 )
 from ..models import (
     LIVE_PAYMENT_STATUSES,
+    UNSETTLED_PAYMENT_STATUSES,
     Binding,
     BindingStatus,
     Payment,
@@ -46,6 +47,7 @@ from ..snap.messages import (
 )
 from ..snap.redaction import redact_body
 from ..snap.signing import new_external_id
+from ..wording import REASON_CANCELED_BY_CUSTOMER
 from . import customer_tokens, refunds
 from ._rows import (
     check_later,
@@ -60,6 +62,7 @@ __all__ = [
     "DOKU_TO_PAYMENT_STATUS",
     "apply_doku_status",
     "apply_status",
+    "cancel_payment",
     "check_status",
     "expire",
     "new_partner_reference_no",
@@ -203,19 +206,45 @@ def apply_status(payment: Payment, target: PaymentStatus, *, source: str,
     return payment
 
 
-def expire(payment: Payment, *, reason: str) -> Payment:
+def expire(payment: Payment, *, reason: str, source: str = "confirmation window") -> Payment:
     """Presume ``payment`` (locked) failed: DOKU's window passed without its final word.
 
     Unlike ``failed``, ``expired`` is not terminal: the order is free again and
     ``payment_failed`` is sent, but a later success from DOKU still moves the payment
     to ``succeeded`` (and sends ``payment_succeeded``).
     """
-    if move_if_allowed(payment, PaymentStatus.EXPIRED, source="confirmation window"):
+    if move_if_allowed(payment, PaymentStatus.EXPIRED, source=source):
         payment.presumed_failed_at = timezone.now()
         payment.failure_reason = reason[:255]
         send_after_commit(signals.payment_failed, Payment, payment=payment, reason=reason)
     save(payment)
     return payment
+
+
+def cancel_payment(payment: Payment) -> Payment:
+    """The customer gives up on ``payment``: end it, unless DOKU says it was debited.
+
+    DOKU is asked for the status first, so a payment the customer did confirm ends
+    ``succeeded`` (and one DOKU failed ends ``failed``). Anything else ends ``expired``
+    with the reason "canceled by the customer": the order is free again and
+    ``payment_failed`` is sent, as for any expiry; DOKU's later success still wins.
+    When DOKU cannot answer now the payment is ended all the same, for that reason.
+    A payment that has already ended is returned unchanged.
+    """
+    payment = Payment.objects.get(pk=payment.pk)
+    if payment.status not in UNSETTLED_PAYMENT_STATUSES:
+        return payment
+    try:
+        payment = sync_payment(payment)
+    except SnapError as exc:
+        logger.info("doku_allo payment %s canceled without DOKU's status: %s",
+                    payment.partner_reference_no, exc)
+    with transaction.atomic():
+        locked = lock(Payment, payment.pk)
+        if locked.status not in UNSETTLED_PAYMENT_STATUSES:
+            return locked
+        return expire(locked, reason=REASON_CANCELED_BY_CUSTOMER,
+                      source="canceled by the customer")
 
 
 def past_confirmation_window(payment: Payment) -> bool:
