@@ -1,9 +1,12 @@
 """Every API error as ``{"code": ..., "message": ...}``, with a stable ``code``.
 
-Front ends branch on ``code``; ``message`` is for people and may change. Field
-validation adds ``fields`` (field name -> list of messages); a refusal by DOKU
-adds ``doku_response_code``. The viewsets use :func:`exception_handler` whatever
-the project's ``EXCEPTION_HANDLER`` is, so this shape holds in every project.
+Front ends branch on ``code``; ``message`` is for the customer, in the request's
+active language (:func:`django_doku_allo.wording.customer_message_for_code`: what
+happened and what to do, never DOKU's code), and may change. Staff's text, with
+DOKU's code and hint, goes to the log. Field validation adds ``fields`` (field
+name -> list of messages); a refusal by DOKU adds ``doku_response_code``. The
+viewsets use :func:`exception_handler` whatever the project's ``EXCEPTION_HANDLER``
+is, so this shape holds in every project.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -33,6 +37,7 @@ from ..exceptions import (
     TransitionNotAllowed,
     database_error_trace,
 )
+from ..wording import customer_message_for_code
 
 __all__ = [
     "DOMAIN_ERRORS",
@@ -63,27 +68,28 @@ DOMAIN_ERRORS: tuple[tuple[type[DokuAlloError], int, str], ...] = (
 class IPv4Required(exceptions.APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_code = "ipv4_required"
-    default_detail = ("DOKU needs the customer's IPv4 address, and this request came "
-                      "from an IPv6 one. Call the API over IPv4.")
+    default_detail = _("DOKU needs the customer's IPv4 address, and this request came "
+                       "from an IPv6 one. Call the API over IPv4.")
 
 
 class DeviceIdRequired(exceptions.APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_code = "device_id_required"
-    default_detail = ("Allo Bank needs the customer's device id to link an account: send "
-                      "the X-Device-ID header (1 to 64 letters or digits).")
+    default_detail = _("Allo Bank needs the customer's device id to link an account: send "
+                       "the X-Device-ID header (1 to 64 letters or digits).")
 
 
 class DeviceIdInvalid(exceptions.APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_code = "invalid_device_id"
-    default_detail = "The X-Device-ID header must be 1 to 64 letters or digits, no symbols."
+    default_detail = _("The X-Device-ID header must be 1 to 64 letters or digits, no symbols.")
 
 
 class IdempotencyKeyInvalid(exceptions.APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_code = "invalid_idempotency_key"
-    default_detail = "The Idempotency-Key header must be 1 to 255 printable ASCII characters."
+    default_detail = _("The Idempotency-Key header must be 1 to 255 printable ASCII "
+                       "characters.")
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -95,7 +101,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, RecursionError) and "JSON" in str(exc):
         # DRF's JSON parser turns a ValueError into a 400 but lets this one through:
         # a body of 3,000 "[" is the client's malformed input, not our failure.
-        exc = exceptions.ParseError("JSON parse error - nested too deeply.")
+        exc = exceptions.ParseError(_("JSON parse error - nested too deeply."))
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -119,8 +125,7 @@ def _database_error(exc: DatabaseError) -> Response:
     logger.error("doku_allo API: database error %s", database_error_trace(exc))
     set_rollback()
     return Response({"code": "database_unavailable",
-                     "message": "The database could not complete this request; nothing was "
-                                "lost. Check the object's current status, then try again."},
+                     "message": customer_message_for_code("database_unavailable")},
                     status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "1"})
 
 
@@ -146,14 +151,19 @@ def _api_error(exc: exceptions.APIException) -> Response:
 def _domain_error(exc: DokuAlloError) -> Response:
     http_status, code = next(((s, c) for cls, s, c in DOMAIN_ERRORS if isinstance(exc, cls)),
                              (status.HTTP_409_CONFLICT, "conflict"))
-    data: dict[str, Any] = {"code": code, "message": str(exc)}
-    if isinstance(exc, InvalidRequestError) and exc.field:
-        data["fields"] = {exc.field: [str(exc)]}
     response_code = getattr(exc, "response_code", None)
+    data: dict[str, Any] = {"code": code,
+                            "message": customer_message_for_code(code, response_code)}
+    if isinstance(exc, InvalidRequestError) and exc.field:
+        # Field errors are for the developer's form: the validation text itself.
+        data["fields"] = {exc.field: [str(exc)]}
     if response_code:
         data["doku_response_code"] = response_code
+    # The staff's text (DOKU's code and hint) goes to the log, never to the customer.
     if http_status >= 500:
         logger.warning("doku_allo API: DOKU call failed (%s): %s", code, exc)
+    else:
+        logger.info("doku_allo API: refused (%s): %s", code, exc)
     # No set_rollback(): the service already recorded what happened (a failed binding,
     # an unknown outcome) and that record must survive even under ATOMIC_REQUESTS.
     return Response(data, status=http_status)
@@ -173,4 +183,4 @@ def _first_message(fields: Any) -> str:
                 return inner
     elif fields:
         return str(fields)
-    return "Invalid input."
+    return str(_("Invalid input."))

@@ -15,6 +15,7 @@ from rest_framework import serializers
 from ..models import Binding, BindingStatus, Payment, Refund
 from ..snap.channels import ALLO
 from ..snap.messages import AccountBalance, BalanceInquiryResponse, LineItem, Money, PayOption
+from ..wording import customer_message
 
 __all__ = [
     "AmountField",
@@ -160,16 +161,27 @@ class PaymentSerializer(serializers.ModelSerializer):
                   "is not known yet (or its payment page was lost); poll or sync, never "
                   "pay again. none: the payment has ended.")
 
+    continue_url = serializers.URLField(
+        read_only=True, allow_null=True,
+        help_text="Allo Bank's OTP/PIN page while the customer can still confirm there "
+                  "(\"continue paying\"); null otherwise.")
+    message = serializers.SerializerMethodField(
+        help_text="What happened and what to do, for the customer, in the request's language.")
+
     class Meta:
         model = Payment
         fields = ("id", "binding", "partner_reference_no", "reference_no", "order_id",
                   "amount", "currency", "description", "status", "web_redirect_url",
-                  "next_action", "failure_reason", "created_at", "paid_at", "refunds")
+                  "continue_url", "next_action", "message", "failure_reason", "created_at",
+                  "paid_at", "refunds")
         read_only_fields = fields
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_web_redirect_url(self, payment: Payment) -> str | None:
         return payment.web_redirect_url or None
+
+    def get_message(self, payment: Payment) -> str:
+        return customer_message(payment)
 
 
 class LineItemSerializer(serializers.Serializer):

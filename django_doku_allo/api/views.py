@@ -200,7 +200,9 @@ class BindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DokuAlloV
     )
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         binding = self.get_object()
-        services.unbind(binding, customer=customer_context(
+        # Staff may unlink any binding they can see; a user unlinking their own is the customer.
+        initiated_by = "customer" if binding.user_id == request.user.pk else "merchant"
+        services.unbind(binding, initiated_by=initiated_by, customer=customer_context(
             request._request, stored_ip=binding.customer_ip, stored_device_id=binding.device_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -292,6 +294,19 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DokuAlloV
         record = services.refund(payment, reason=serializer.validated_data["reason"],
                                  requested_by=request.user)
         return Response(RefundSerializer(record).data, status=status.HTTP_201_CREATED)
+
+    @documented(
+        summary="Cancel a payment the customer has not confirmed",
+        description="Asks DOKU for the status first: a payment the customer did confirm "
+                    "comes back `succeeded`. Otherwise it ends `expired` (reason: canceled "
+                    "by the customer) and its order is free. An ended payment is returned "
+                    "unchanged.",
+        request=None, responses={200: PaymentSerializer, **_errors(404)},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        payment = services.cancel_payment(self.get_object())
+        return Response(PaymentSerializer(payment).data)
 
     @documented(
         summary="Ask DOKU for the payment's status now",

@@ -125,3 +125,23 @@ def test_a_domain_error_without_its_own_code_is_a_409_conflict() -> None:
 
 def test_a_configuration_error_is_left_to_the_projects_500_handling() -> None:
     assert exception_handler(ConfigurationError("CLIENT_ID missing"), {}) is None
+
+
+def test_a_refusal_by_doku_gives_the_customer_words_and_keeps_the_codes(
+        make_binding: Any, fake_client: Any) -> None:
+    from rest_framework.test import APIClient
+
+    from tests.support.fake_client import declined
+
+    binding = make_binding()
+    fake_client.errors["balance_inquiry"] = declined("balance_inquiry", "4017400",
+                                                     "Invalid Token")
+    api = APIClient(REMOTE_ADDR="10.1.2.3")
+    api.force_authenticate(binding.user)
+
+    body = api.get(f"/api/bindings/{binding.pk}/balance/").json()
+
+    assert body["code"] == "declined"
+    assert body["doku_response_code"] == "4017400"
+    assert body["message"] == ("Your Allo Bank link is no longer valid. Link your Allo Bank "
+                               "account again, then try again.")

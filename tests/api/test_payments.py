@@ -356,3 +356,41 @@ def test_sync_of_another_users_payment_is_404(
 
     assert response.status_code == 404
     assert fake_client.calls == []
+
+
+# --------------------------------------------------------------------------- customer words
+def test_a_declined_payment_gives_the_customer_words_and_programs_the_codes(
+        make_binding: Any, fake_client: Any) -> None:
+    from rest_framework.test import APIClient
+
+    from tests.support.fake_client import declined
+
+    binding = make_binding()
+    fake_client.errors["payment"] = declined("payment", "4035414", "Insufficient Funds")
+    api = APIClient(REMOTE_ADDR="10.1.2.3")
+    api.force_authenticate(binding.user)
+
+    response = api.post("/api/payments/", {"binding": binding.pk, "amount": "150000.00",
+                                           "description": "Batik shirt"}, format="json")
+
+    body = response.json()
+    assert body["status"] == "failed"
+    assert "Top up" in body["message"]
+    assert "4035414" not in body["message"]
+
+
+def test_a_pending_payment_can_be_canceled_over_the_api(
+        make_payment: Any, fake_client: Any) -> None:
+    from rest_framework.test import APIClient
+
+    fake_client.check_status_answer = {"latestTransactionStatus": "03"}
+    payment = make_payment(web_redirect_url="https://allo.example/pay?session=p1")
+    api = APIClient(REMOTE_ADDR="10.1.2.3")
+    api.force_authenticate(payment.user)
+    assert api.get(f"/api/payments/{payment.pk}/").json()["continue_url"]
+
+    response = api.post(f"/api/payments/{payment.pk}/cancel/")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "expired"
+    assert response.json()["continue_url"] is None
