@@ -108,6 +108,8 @@ DEFAULTS: dict[str, Any] = {
     "PAYMENT_RETURN_MAX_AGE": 24 * 3600,
     # At most one status inquiry per payment per this many seconds from return visits.
     "PAYMENT_RETURN_STATUS_CHECK_INTERVAL": 15,
+    # The "back to the shop" link on the page shown for an invalid or expired return link.
+    "RETURN_FALLBACK_URL": "/",
     "ALLOWED_REDIRECT_HOSTS": [],
     # Reconciliation.
     "STATUS_CHECK_DELAY": 60,

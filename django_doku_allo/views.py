@@ -9,8 +9,10 @@ import logging
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from . import services
@@ -22,6 +24,7 @@ from .models import BindingStatus, Payment, PaymentStatus
 # The URL helpers moved to returns; imported here too so that old imports of
 # them from this module keep working.
 from .returns import absolute_url, binding_return_url, payment_reference, payment_return_url
+from .wording import customer_message
 
 __all__ = ["absolute_url", "binding_return_url", "binding_return_view", "payment_return_url",
            "payment_return_view"]
@@ -37,6 +40,17 @@ def _safe_redirect(request: HttpRequest, default: str) -> HttpResponseRedirect:
             target, allowed_hosts=allowed, require_https=request.is_secure()):
         target = default
     return HttpResponseRedirect(target)
+
+
+def _invalid_link(request: HttpRequest, title: str, message: str) -> HttpResponse:
+    """A page in the customer's words with a way back, for a link that cannot be used.
+
+    400 as before: the link is bad, not the server. The way back is
+    ``RETURN_FALLBACK_URL`` (default "/").
+    """
+    back_url = resolve_url(doku_settings.RETURN_FALLBACK_URL or "/")
+    return render(request, "django_doku_allo/return_link_invalid.html",
+                  {"title": title, "message": message, "back_url": back_url}, status=400)
 
 
 def _is_owner(request: HttpRequest, user_id: int | None) -> bool:
@@ -57,20 +71,25 @@ def binding_return_view(request: HttpRequest) -> HttpResponse:
     try:
         binding = services.handle_binding_return(state, succeeded=succeeded)
     except InvalidState as exc:
-        return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
+        logger.info("doku_allo binding return refused: %s", exc)
+        return _invalid_link(request, _("This link cannot be used"),
+                             _("This Allo Bank link is not valid, has expired or was already "
+                               "used. Start linking your account again from the shop."))
     except DokuAlloError as exc:
         logger.warning("doku_allo binding return could not complete: %s", exc)
-        _message(request, messages.ERROR, "We could not confirm your Allo Bank link yet. "
-                 "Please try again in a moment.")
+        _message(request, messages.ERROR, _("We could not confirm your Allo Bank link yet. "
+                                            "Please try again in a moment."))
         return _safe_redirect(request, doku_settings.BINDING_FAILURE_REDIRECT)
     if not _is_owner(request, binding.user_id):
-        _message(request, messages.INFO, "The Allo Bank link was handled. Sign in as the "
-                 "account holder to see it.")
+        _message(request, messages.INFO, _("The Allo Bank link was handled. Sign in as the "
+                                           "account holder to see it."))
         return _safe_redirect(request, doku_settings.BINDING_FAILURE_REDIRECT)
+    # The customer's words say why, e.g. the OTP/PIN was not completed.
+    text = customer_message(binding)
     if binding.status == BindingStatus.ACTIVE:
-        _message(request, messages.SUCCESS, "Your Allo Bank account is linked.")
+        _message(request, messages.SUCCESS, text)
         return _safe_redirect(request, doku_settings.BINDING_SUCCESS_REDIRECT)
-    _message(request, messages.ERROR, "Your Allo Bank account was not linked.")
+    _message(request, messages.ERROR, text)
     return _safe_redirect(request, doku_settings.BINDING_FAILURE_REDIRECT)
 
 
@@ -86,12 +105,14 @@ def payment_return_view(request: HttpRequest) -> HttpResponse:
     """
     reference = payment_reference(request.GET.get("payment", ""))
     if reference is None:
-        return HttpResponseBadRequest("This payment link is not valid or has expired; see "
-                                      "your order for its status.",
-                                      content_type="text/plain; charset=utf-8")
+        return _invalid_link(request, _("This link cannot be used"),
+                             _("This payment link is not valid or has expired. See your order "
+                               "for the payment's status."))
     payment = Payment.objects.filter(partner_reference_no=reference).first()
     if payment is None:
-        return HttpResponseBadRequest("Unknown payment.", content_type="text/plain; charset=utf-8")
+        return _invalid_link(request, _("Payment not found"),
+                             _("We could not find this payment. See your order for its "
+                               "status."))
     if not payment.is_final and doku_settings.PAYMENT_RETURN_STATUS_CHECK and once_per(
             "payment-return", str(payment.pk),
             float(doku_settings.PAYMENT_RETURN_STATUS_CHECK_INTERVAL)):
@@ -100,7 +121,7 @@ def payment_return_view(request: HttpRequest) -> HttpResponse:
         except DokuAlloError as exc:
             logger.info("doku_allo payment return: status not yet available: %s", exc)
     if not _is_owner(request, payment.user_id):
-        _message(request, messages.INFO, "See your order for the payment's status.")
+        _message(request, messages.INFO, _("See your order for the payment's status."))
         return _safe_redirect(request, doku_settings.PAYMENT_SUCCESS_REDIRECT)
     if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
         return _safe_redirect(request, doku_settings.PAYMENT_SUCCESS_REDIRECT)

@@ -35,3 +35,32 @@ def test_the_sidecar_is_part_of_the_drf_extra() -> None:
     assert any(d.startswith("drf-spectacular-sidecar")
                for d in project["optional-dependencies"]["drf"])
     assert set(project["urls"]) == {"Homepage", "Documentation", "Changelog", "Issues"}
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_the_wheel_ships_the_compiled_catalogues(tmp_path: Path) -> None:
+    """Without the .mo files an installed app is English whatever LANGUAGE_CODE says."""
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    # From a clean copy of what ships, as the quickstart test builds it.
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(ROOT / "django_doku_allo", source / "django_doku_allo",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    wheels = tmp_path / "wheels"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet",
+                    "--disable-pip-version-check", "--no-deps", "-w", str(wheels),
+                    str(source)], check=True, timeout=300)
+    (wheel,) = wheels.glob("django_doku_allo-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+
+    expected = {path.relative_to(ROOT).as_posix()
+                for path in (ROOT / "django_doku_allo").rglob("locale/*/LC_MESSAGES/*.[mp]o")}
+    assert "django_doku_allo/locale/id/LC_MESSAGES/django.mo" in expected
+    assert expected <= names, sorted(expected - names)

@@ -1,0 +1,33 @@
+"""An unusable return link is a page in the customer's words, with a way back."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_invalid_payment_link_is_a_page_with_a_way_back(client: Client, settings) -> None:
+    settings.DOKU_ALLO = {**settings.DOKU_ALLO, "RETURN_FALLBACK_URL": "/orders/"}
+
+    response = client.get(reverse("doku_allo:payment-return"), {"payment": "forged"})
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+    page = response.content.decode()
+    assert "This payment link is not valid or has expired." in page
+    assert 'href="/orders/"' in page
+
+
+def test_an_invalid_binding_link_is_a_page_in_indonesian(client: Client) -> None:
+    with translation.override("id"):
+        response = client.get(reverse("doku_allo:binding-return"), {"state": "forged"},
+                              HTTP_ACCEPT_LANGUAGE="id")
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Kembali ke toko" in page
+    assert 'href="/"' in page
