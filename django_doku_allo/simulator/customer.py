@@ -19,9 +19,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import ledger
+from . import ledger, page_text
 from .accounts import OTP, PIN
 from .models import Account, Binding, Payment
+from .page_text import MAX_ATTEMPTS, too_many_wrong, wrong_code
 from .tokens import digest, revoke_binding_tokens
 
 __all__ = [
@@ -40,7 +41,6 @@ __all__ = [
     "submit_payment_pin",
 ]
 
-MAX_ATTEMPTS = 3
 Step = Literal["otp", "pin", "done"]
 
 
@@ -50,17 +50,12 @@ class PageResult:
     #: Set when ``step == "done"``: did the binding or payment succeed, and where to go.
     succeeded: bool | None = None
     redirect_url: str | None = None
-    #: What to tell the customer on the page (wrong OTP, ...).
+    #: What to tell the customer on the page (wrong OTP, ...), in the active language.
     error: str = ""
 
 
 def _otp_ok(account: Account, otp: str) -> bool:
     return account.behaviour != Account.Behaviour.OTP_FAILS and otp.strip() == OTP
-
-
-def _wrong(kind: str, failures: int) -> str:
-    left = MAX_ATTEMPTS - failures
-    return f"Wrong {kind}. {left} attempt{'s' if left != 1 else ''} left."
 
 
 # --------------------------------------------------------------------------- binding
@@ -104,7 +99,7 @@ def _activate(binding: Binding) -> PageResult:
               .filter(client_id=binding.client_id, account=binding.account,
                       status=Binding.Status.ACTIVE).exclude(pk=binding.pk))
     if any(other.cust_id_merchant != binding.cust_id_merchant for other in others):
-        return _fail_binding(binding, "This Allo account is bound to another customer.")
+        return _fail_binding(binding, page_text.bound_elsewhere())
     now = timezone.now()
     for replaced in others:
         # The same customer bound the same account again: the new binding replaces the old.
@@ -130,9 +125,9 @@ def submit_binding_otp(auth_code_or_reference: str, otp: str) -> PageResult:
             return PageResult("pin")
         binding.otp_failures += 1
         if binding.otp_failures >= MAX_ATTEMPTS:
-            return _fail_binding(binding, "Too many wrong OTPs.")
+            return _fail_binding(binding, too_many_wrong("OTP", "binding"))
         binding.save()
-        return PageResult("otp", error=_wrong("OTP", binding.otp_failures))
+        return PageResult("otp", error=wrong_code("OTP", binding.otp_failures))
 
 
 def submit_binding_pin(auth_code_or_reference: str, pin: str) -> PageResult:
@@ -145,9 +140,9 @@ def submit_binding_pin(auth_code_or_reference: str, pin: str) -> PageResult:
             return _activate(binding)
         binding.pin_failures += 1
         if binding.pin_failures >= MAX_ATTEMPTS:
-            return _fail_binding(binding, "Too many wrong PINs.")
+            return _fail_binding(binding, too_many_wrong("PIN", "binding"))
         binding.save()
-        return PageResult("pin", error=_wrong("PIN", binding.pin_failures))
+        return PageResult("pin", error=wrong_code("PIN", binding.pin_failures))
 
 
 def cancel_binding(auth_code_or_reference: str) -> PageResult:
@@ -155,7 +150,7 @@ def cancel_binding(auth_code_or_reference: str) -> PageResult:
         binding = find_binding(auth_code_or_reference, lock=True)
         if binding_step(binding) == "done":
             return _binding_done(binding)
-        return _fail_binding(binding, "Cancelled by the customer.")
+        return _fail_binding(binding, page_text.binding_canceled())
 
 
 def complete_binding(auth_code_or_reference: str, otp: str = OTP, pin: str = PIN) -> PageResult:
@@ -205,8 +200,8 @@ def submit_payment_otp(reference_no: str, otp: str) -> PageResult:
         payment.save(update_fields=["otp_failures"])
         if payment.otp_failures >= MAX_ATTEMPTS:
             return _payment_done(ledger.fail_payment(payment, Payment.Status.FAILED),
-                                 "Too many wrong OTPs.")
-        return PageResult("otp", error=_wrong("OTP", payment.otp_failures))
+                                 too_many_wrong("OTP", "payment"))
+        return PageResult("otp", error=wrong_code("OTP", payment.otp_failures))
 
 
 def submit_payment_pin(reference_no: str, pin: str) -> PageResult:
@@ -217,14 +212,15 @@ def submit_payment_pin(reference_no: str, pin: str) -> PageResult:
             return resumed
         if pin.strip() == PIN:
             payment = ledger.settle_payment(payment)
-            error = "" if payment.status == Payment.Status.SUCCESS else "Insufficient funds."
+            error = ("" if payment.status == Payment.Status.SUCCESS
+                     else page_text.insufficient_balance())
             return _payment_done(payment, error)
         payment.pin_failures += 1
         payment.save(update_fields=["pin_failures"])
         if payment.pin_failures >= MAX_ATTEMPTS:
             return _payment_done(ledger.fail_payment(payment, Payment.Status.FAILED),
-                                 "Too many wrong PINs.")
-        return PageResult("pin", error=_wrong("PIN", payment.pin_failures))
+                                 too_many_wrong("PIN", "payment"))
+        return PageResult("pin", error=wrong_code("PIN", payment.pin_failures))
 
 
 def cancel_payment(reference_no: str) -> PageResult:
@@ -234,7 +230,7 @@ def cancel_payment(reference_no: str) -> PageResult:
         if payment_step(payment) == "done":
             return _payment_done(payment)
         payment = ledger.fail_payment(payment, Payment.Status.CANCELED)
-        return _payment_done(payment, "Cancelled by the customer.")
+        return _payment_done(payment, page_text.payment_canceled())
 
 
 def confirm_payment(reference_no: str, otp: str = OTP, pin: str = PIN) -> PageResult:

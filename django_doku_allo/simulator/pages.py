@@ -3,6 +3,8 @@
 They are DOKU's (Allo's) pages, not the merchant's: no login, no CSRF token (the
 simulator cannot know the merchant's cookies). Each POST calls the same function a test
 calls through :mod:`.customer`; a finished step redirects (302) to the merchant's URL.
+They speak the request's language (the merchant's LocaleMiddleware, same process) and
+show amounts with :func:`django_doku_allo.amounts.format_amount`.
 """
 
 from __future__ import annotations
@@ -10,15 +12,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseRedirectBase
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from . import customer
 from .customer import PageResult
+from .hints import page_hints
 from .models import Binding, Payment
+from .page_text import Outcome, binding_outcome, payment_outcome
 
 __all__ = ["binding_page", "payment_page"]
 
@@ -62,10 +67,14 @@ def _after_post(request: HttpRequest, result: PageResult,
     return redirect(request.path)
 
 
-def _done_page(request: HttpRequest, ok: bool, url: str, error: str = "") -> HttpResponse:
-    heading = "Done" if ok else "Not completed"
+def _done_page(request: HttpRequest, outcome: Outcome, url: str) -> HttpResponse:
     return _no_store(render(request, "doku_allo_simulator/done.html",
-                            {"heading": heading, "url": url, "error": error}))
+                            {"outcome": outcome, "url": url}))
+
+
+def _unknown_link(request: HttpRequest) -> HttpResponse:
+    """A 404 the customer can read: the simulator knows no merchant to send them back to."""
+    return _no_store(render(request, "doku_allo_simulator/unknown.html", status=404))
 
 
 @csrf_exempt
@@ -73,12 +82,13 @@ def _done_page(request: HttpRequest, ok: bool, url: str, error: str = "") -> Htt
 def binding_page(request: HttpRequest, reference_no: str) -> HttpResponse:
     binding = Binding.objects.select_related("account").filter(reference_no=reference_no).first()
     if binding is None:
-        raise Http404("unknown binding")
+        return _unknown_link(request)
 
     def render_step(step: str, error: str = "") -> HttpResponse:
         return _no_store(render(request, "doku_allo_simulator/binding.html", {
             "step": step, "error": error, "phone_no": binding.account.phone_no,
-            "submit_label": "Verify" if step == "otp" else "Link account",
+            "hints": page_hints(binding.account, step=step, purpose="binding"),
+            "submit_label": gettext("Verify") if step == "otp" else gettext("Link account"),
         }))
 
     step = customer.binding_step(binding)
@@ -87,8 +97,9 @@ def binding_page(request: HttpRequest, reference_no: str) -> HttpResponse:
                          otp=customer.submit_binding_otp, pin=customer.submit_binding_pin)
         return _after_post(request, result, render_step)
     if step == "done":
-        ok = binding.activated_at is not None
-        return _done_page(request, ok, binding.success_url if ok else binding.failed_url)
+        outcome = binding_outcome(binding)
+        return _done_page(request, outcome,
+                          binding.success_url if outcome.succeeded else binding.failed_url)
     return render_step(step)
 
 
@@ -97,14 +108,15 @@ def binding_page(request: HttpRequest, reference_no: str) -> HttpResponse:
 def payment_page(request: HttpRequest, reference_no: str) -> HttpResponse:
     payment = Payment.objects.select_related("account").filter(reference_no=reference_no).first()
     if payment is None:
-        raise Http404("unknown payment")
+        return _unknown_link(request)
 
     def render_step(step: str, error: str = "") -> HttpResponse:
         return _no_store(render(request, "doku_allo_simulator/payment.html", {
             "step": step, "error": error, "phone_no": payment.account.phone_no,
-            "payment": payment, "amount": f"{payment.amount:,.2f}",
-            "line_items": payment.line_items,
-            "submit_label": "Verify" if step == "otp" else "Pay",
+            "payment": payment, "line_items": payment.line_items,
+            "hints": page_hints(payment.account, step=step, purpose="payment",
+                                amount=payment.amount, currency=payment.currency),
+            "submit_label": gettext("Verify") if step == "otp" else gettext("Pay"),
         }))
 
     step = customer.payment_step(payment)
@@ -113,6 +125,7 @@ def payment_page(request: HttpRequest, reference_no: str) -> HttpResponse:
                          otp=customer.submit_payment_otp, pin=customer.submit_payment_pin)
         return _after_post(request, result, render_step)
     if step == "done":
-        ok = payment.status in (Payment.Status.SUCCESS, Payment.Status.REFUNDED)
-        return _done_page(request, ok, payment.success_url if ok else payment.failed_url)
+        outcome = payment_outcome(payment)
+        return _done_page(request, outcome,
+                          payment.success_url if outcome.succeeded else payment.failed_url)
     return render_step(step)

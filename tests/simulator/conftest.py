@@ -321,3 +321,17 @@ def merchant(simulator_settings: Any) -> Iterator[MerchantStub]:
 
 
 DOKU_PUBLIC_KEY_PEM = public_pem(DOKU_PRIVATE_KEY_PEM)
+
+
+LOCALE_MIDDLEWARE = "django.middleware.locale.LocaleMiddleware"
+#: Headers of a browser set to Bahasa Indonesia.
+INDONESIAN = {"accept-language": "id"}
+
+
+@pytest.fixture
+def locale_middleware(settings: Any) -> None:
+    """The shop's set-up: LocaleMiddleware picks each request's language (Accept-Language)."""
+    if LOCALE_MIDDLEWARE not in settings.MIDDLEWARE:
+        middleware = list(settings.MIDDLEWARE)
+        after = middleware.index("django.contrib.sessions.middleware.SessionMiddleware") + 1
+        settings.MIDDLEWARE = [*middleware[:after], LOCALE_MIDDLEWARE, *middleware[after:]]

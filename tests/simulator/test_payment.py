@@ -96,7 +96,7 @@ def test_payment_page_confirm_debits_and_redirects_to_the_success_url(snap: Snap
     snap.client.post(page, {"otp": "123456", "action": "submit"})
     done = snap.client.post(page, {"pin": "123456", "action": "submit"})
 
-    assert b"10,000.00" in shown.content
+    assert b"Rp10,000" in shown.content
     assert b"Bag" in shown.content
     assert done.status_code == 302
     assert done["Location"] == "https://shop.example/pay/ok?order=1"
