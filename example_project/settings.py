@@ -30,7 +30,12 @@ ROOT_URLCONF = "example_project.urls"
 WSGI_APPLICATION = "example_project.wsgi.application"
 DATABASES = databases(f"sqlite:///{VAR_DIR / 'shop.sqlite3'}")
 
-LANGUAGE_CODE = "en-us"
+# The customer picks one with the form in the shop's header (Django's set_language view);
+# until then LocaleMiddleware follows the browser's Accept-Language.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("id", "Bahasa Indonesia")]
+# The shop's own catalogue; the app's and the simulator's come with their packages.
+LOCALE_PATHS = [BASE_DIR / "example_project" / "locale"]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"

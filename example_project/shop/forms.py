@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 
 class LinkAlloForm(forms.Form):
     phone = forms.CharField(
-        label="Allo Bank phone number", max_length=20,
+        label=_("Allo Bank phone number"), max_length=20,
         widget=forms.TextInput(attrs={"placeholder": "6281100000001", "inputmode": "tel",
                                       "autocomplete": "tel"}))
 

@@ -6,6 +6,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 def new_order_number() -> str:
@@ -14,16 +15,18 @@ def new_order_number() -> str:
 
 
 class OrderStatus(models.TextChoices):
-    AWAITING_PAYMENT = "awaiting_payment", "Awaiting payment"
-    PAID = "paid", "Paid"
-    PAYMENT_FAILED = "payment_failed", "Payment failed"
-    REFUNDED = "refunded", "Refunded"
+    AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+    PAID = "paid", _("Paid")
+    PAYMENT_FAILED = "payment_failed", _("Payment failed")
+    REFUNDED = "refunded", _("Refunded")
 
 
 #: Forward only, like the payment it follows: a late or repeated signal never
 #: turns a refunded order back into a paid one.
 ORDER_STATUS_FROM: dict[str, tuple[str, ...]] = {
-    OrderStatus.PAID: (OrderStatus.AWAITING_PAYMENT,),
+    # A payment ended for want of confirmation (or canceled) that DOKU then reports
+    # debited is paid after all (the library lets DOKU's success win): so is its order.
+    OrderStatus.PAID: (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAYMENT_FAILED),
     OrderStatus.PAYMENT_FAILED: (OrderStatus.AWAITING_PAYMENT,),
     OrderStatus.REFUNDED: (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID),
 }
