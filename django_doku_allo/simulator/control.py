@@ -39,6 +39,7 @@ from functools import wraps
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -75,13 +76,13 @@ def _control(view: View) -> View:
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not get_settings().enable_control_api:
-            raise Http404("the control API is disabled (ENABLE_CONTROL_API)")
+            raise Http404(gettext("the control API is disabled (ENABLE_CONTROL_API)"))
         try:
             return view(request, *args, **kwargs)
         except (_BadInput, ValueError, TypeError, KeyError) as exc:
             return json_response({"error": str(exc)}, status=400)
         except (Binding.DoesNotExist, Payment.DoesNotExist, LookupError) as exc:
-            return json_response({"error": str(exc) or "not found"}, status=404)
+            return json_response({"error": str(exc) or gettext("not found")}, status=404)
 
     return wrapped
 
@@ -92,9 +93,9 @@ def _json(request: HttpRequest) -> dict[str, Any]:
     try:
         data = json.loads(request.body)
     except ValueError:
-        raise _BadInput("the body is not JSON") from None
+        raise _BadInput(gettext("the body is not JSON")) from None
     if not isinstance(data, dict):
-        raise _BadInput("the body must be a JSON object")
+        raise _BadInput(gettext("the body must be a JSON object"))
     return data
 
 
@@ -132,7 +133,8 @@ def fault_list(request: HttpRequest) -> HttpResponse:
         data = _json(request)
         setter = _FAULT_SETTERS.get(str(data.pop("kind", "")))
         if setter is None:
-            raise _BadInput(f"kind must be one of {', '.join(_FAULT_SETTERS)}")
+            raise _BadInput(gettext("kind must be one of %(kinds)s")
+                            % {"kinds": ", ".join(_FAULT_SETTERS)})
         setter(**data)
     return _ok({"faults": faults.active()})
 
@@ -151,7 +153,7 @@ def account(request: HttpRequest, phone_no: str) -> HttpResponse:
         try:
             found = set_balance(phone_no, Decimal(str(_json(request)["balance"])))
         except InvalidOperation:
-            raise _BadInput("balance must be a decimal string") from None
+            raise _BadInput(gettext("balance must be a decimal string")) from None
     else:
         found = get_or_create_account(phone_no)
     return _ok({"phoneNo": found.phone_no, "balance": f"{found.balance:.2f}"})
