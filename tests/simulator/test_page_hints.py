@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django_doku_allo.simulator.accounts import set_balance
+from django_doku_allo.simulator.models import Account
 
 from .conftest import (
     HAPPY_PHONE,
@@ -45,8 +46,6 @@ def test_refusing_account_hint_says_every_otp_is_refused(snap: Snap) -> None:
 def test_refusing_account_payment_hint_says_the_payment_fails(snap: Snap) -> None:
     # The account cannot bind, so its payment page is reached with a normal binding
     # whose account later starts refusing OTPs: the hint follows the account.
-    from django_doku_allo.simulator.models import Account
-
     bound = snap.bound_customer(phone="6281100000099")
     Account.objects.filter(phone_no="6281100000099").update(
         behaviour=Account.Behaviour.OTP_FAILS)
