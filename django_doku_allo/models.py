@@ -58,35 +58,39 @@ class Binding(models.Model):
     """A customer's Allo Bank account linked to this merchant."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                             related_name="doku_allo_bindings")
+                             related_name="doku_allo_bindings", verbose_name=_("user"))
     phone_number = models.CharField(_("phone number"), max_length=16, db_index=True)
     cust_id_merchant = models.CharField(_("customer id sent to DOKU"), max_length=64)
-    status = models.CharField(max_length=16, choices=BindingStatus.choices,
+    status = models.CharField(_("status"), max_length=16, choices=BindingStatus.choices,
                               default=BindingStatus.PENDING, db_index=True)
     reference_no = models.CharField(_("DOKU reference"), max_length=64, blank=True,
                                     db_index=True)
     external_id = models.CharField(_("X-EXTERNAL-ID of the binding call"), max_length=36)
     redirect_url = models.URLField(_("Allo OTP/PIN page"), max_length=2048, blank=True)
-    auth_code = EncryptedTextField(blank=True, editable=False)
-    access_token = EncryptedTextField(blank=True, editable=False)
-    access_token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
-    refresh_token = EncryptedTextField(blank=True, editable=False)
-    refresh_token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    auth_code = EncryptedTextField(_("auth code"), blank=True, editable=False)
+    access_token = EncryptedTextField(_("access token"), blank=True, editable=False)
+    access_token_expires_at = models.DateTimeField(_("access token expires at"),
+                                                   null=True, blank=True, editable=False)
+    refresh_token = EncryptedTextField(_("refresh token"), blank=True, editable=False)
+    refresh_token_expires_at = models.DateTimeField(_("refresh token expires at"),
+                                                    null=True, blank=True, editable=False)
     # Only the SHA-256 of the return ``state`` is stored: a leaked database row cannot
     # be replayed against the return view.
-    state_digest = models.CharField(max_length=64, unique=True, null=True, editable=False)
-    state_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
-    state_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    customer_ip = models.GenericIPAddressField(null=True, blank=True)
-    device_id = models.CharField(max_length=64, blank=True)
-    failure_reason = models.CharField(max_length=255, blank=True)
-    response_code = models.CharField(max_length=7, blank=True)
-    response_message = models.CharField(max_length=255, blank=True)
-    raw = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    activated_at = models.DateTimeField(null=True, blank=True)
-    unbound_at = models.DateTimeField(null=True, blank=True)
+    state_digest = models.CharField(_("state digest"),
+                                    max_length=64, unique=True, null=True, editable=False)
+    state_expires_at = models.DateTimeField(_("state expires at"),
+                                            null=True, blank=True, editable=False)
+    state_used_at = models.DateTimeField(_("state used at"), null=True, blank=True, editable=False)
+    customer_ip = models.GenericIPAddressField(_("customer ip"), null=True, blank=True)
+    device_id = models.CharField(_("device id"), max_length=64, blank=True)
+    failure_reason = models.CharField(_("failure reason"), max_length=255, blank=True)
+    response_code = models.CharField(_("response code"), max_length=7, blank=True)
+    response_message = models.CharField(_("response message"), max_length=255, blank=True)
+    raw = models.JSONField(_("raw"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
+    unbound_at = models.DateTimeField(_("unbound at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("Allo Bank binding")
@@ -100,7 +104,7 @@ class Binding(models.Model):
         )
         # The admin's "activated" date filter and sort.
         indexes = (models.Index(fields=("activated_at",), name="doku_allo_binding_activated"),)
-        permissions = (("can_unbind", "Can unbind Allo Bank accounts"),)
+        permissions = (("can_unbind", _("Can unbind Allo Bank accounts")),)
 
     def __str__(self) -> str:
         return f"{self.masked_phone} ({self.get_status_display()})"
@@ -150,9 +154,10 @@ UNSETTLED_PAYMENT_STATUSES = (PaymentStatus.INITIATED, PaymentStatus.PENDING,
 class Payment(models.Model):
     """A host-to-host debit of a bound Allo Bank account."""
 
-    binding = models.ForeignKey(Binding, on_delete=models.PROTECT, related_name="payments")
+    binding = models.ForeignKey(Binding, on_delete=models.PROTECT, related_name="payments",
+                                verbose_name=_("binding"))
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                             related_name="doku_allo_payments")
+                             related_name="doku_allo_payments", verbose_name=_("user"))
     partner_reference_no = models.CharField(_("partnerReferenceNo"), max_length=64,
                                             unique=True)
     order_id = models.CharField(_("merchant order id"), max_length=64, blank=True,
@@ -161,27 +166,28 @@ class Payment(models.Model):
                                     db_index=True)
     external_id = models.CharField(_("X-EXTERNAL-ID of the payment call"), max_length=36,
                                    db_index=True)
-    amount = models.DecimalField(max_digits=18, decimal_places=2)
-    currency = models.CharField(max_length=3, default="IDR")
-    description = models.CharField(max_length=40)
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="IDR")
+    description = models.CharField(_("description"), max_length=40)
     # Indexed by (status, created_at) below, which also serves status alone.
-    status = models.CharField(max_length=16, choices=PaymentStatus.choices,
+    status = models.CharField(_("status"), max_length=16, choices=PaymentStatus.choices,
                               default=PaymentStatus.INITIATED)
     doku_status = models.CharField(_("latestTransactionStatus"), max_length=2, blank=True)
     web_redirect_url = models.URLField(_("OTP/PIN page"), max_length=2048, blank=True)
-    response_code = models.CharField(max_length=7, blank=True)
-    response_message = models.CharField(max_length=255, blank=True)
-    failure_reason = models.CharField(max_length=255, blank=True)
-    request_body = models.JSONField(default=dict, blank=True)
-    raw = models.JSONField(default=dict, blank=True)
-    customer_ip = models.GenericIPAddressField(null=True, blank=True)
-    device_id = models.CharField(max_length=64, blank=True)
-    idempotency_key = models.CharField(max_length=255, blank=True)
-    idempotency_fingerprint = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    paid_at = models.DateTimeField(null=True, blank=True)
-    last_checked_at = models.DateTimeField(null=True, blank=True)
+    response_code = models.CharField(_("response code"), max_length=7, blank=True)
+    response_message = models.CharField(_("response message"), max_length=255, blank=True)
+    failure_reason = models.CharField(_("failure reason"), max_length=255, blank=True)
+    request_body = models.JSONField(_("request body"), default=dict, blank=True)
+    raw = models.JSONField(_("raw"), default=dict, blank=True)
+    customer_ip = models.GenericIPAddressField(_("customer ip"), null=True, blank=True)
+    device_id = models.CharField(_("device id"), max_length=64, blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=255, blank=True)
+    idempotency_fingerprint = models.CharField(_("idempotency fingerprint"),
+                                               max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    last_checked_at = models.DateTimeField(_("last checked at"), null=True, blank=True)
     #: When we presumed the payment failed (``expired``); kept if DOKU later says otherwise.
     presumed_failed_at = models.DateTimeField(_("presumed failed at"), null=True, blank=True)
     #: What staff must do about this payment (e.g. refund a debit that came after a
@@ -218,7 +224,7 @@ class Payment(models.Model):
             models.Index(fields=("created_at",), condition=~Q(attention=""),
                          name="doku_allo_pay_attention"),
         )
-        permissions = (("can_refund", "Can refund Allo Bank payments"),)
+        permissions = (("can_refund", _("Can refund Allo Bank payments")),)
 
     def __str__(self) -> str:
         return f"{self.partner_reference_no} {self.amount} {self.currency}"
@@ -282,27 +288,29 @@ REFUND_TRANSITIONS: transitions.Table = {
 class Refund(models.Model):
     """A full refund of a succeeded payment (Allo Bank supports no partial refund)."""
 
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds",
+                                verbose_name=_("payment"))
     partner_refund_no = models.CharField(_("partnerRefundNo"), max_length=64, unique=True)
     external_id = models.CharField(_("X-EXTERNAL-ID of the refund call"), max_length=36,
                                    db_index=True)
-    amount = models.DecimalField(max_digits=18, decimal_places=2)
-    currency = models.CharField(max_length=3, default="IDR")
-    reason = models.CharField(max_length=255, blank=True)
-    status = models.CharField(max_length=16, choices=RefundStatus.choices,
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="IDR")
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=RefundStatus.choices,
                               default=RefundStatus.REQUESTED, db_index=True)
     refund_no = models.CharField(_("DOKU refundNo"), max_length=64, blank=True,
                                  db_index=True)
-    response_code = models.CharField(max_length=7, blank=True)
-    response_message = models.CharField(max_length=255, blank=True)
-    request_body = models.JSONField(default=dict, blank=True)
-    raw = models.JSONField(default=dict, blank=True)
+    response_code = models.CharField(_("response code"), max_length=7, blank=True)
+    response_message = models.CharField(_("response message"), max_length=255, blank=True)
+    request_body = models.JSONField(_("request body"), default=dict, blank=True)
+    raw = models.JSONField(_("raw"), default=dict, blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                     null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    refunded_at = models.DateTimeField(null=True, blank=True)
-    last_checked_at = models.DateTimeField(null=True, blank=True)
+                                     null=True, blank=True, related_name="+",
+                                     verbose_name=_("requested by"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    refunded_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
+    last_checked_at = models.DateTimeField(_("last checked at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("Allo Bank refund")
@@ -323,33 +331,35 @@ class Refund(models.Model):
 class Notification(models.Model):
     """One delivery DOKU made to the notification endpoint, stored before anything else."""
 
-    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    remote_addr = models.GenericIPAddressField(null=True, blank=True)
-    path = models.CharField(max_length=255, blank=True)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
+    remote_addr = models.GenericIPAddressField(_("remote addr"), null=True, blank=True)
+    path = models.CharField(_("path"), max_length=255, blank=True)
     #: Redacted, and capped (NOTIFICATION_MAX_STORED_HEADERS / _HEADER_BYTES).
-    headers = models.JSONField(default=dict, blank=True)
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
     #: The whole body once verified; until then only its first
     #: NOTIFICATION_UNVERIFIED_BODY_BYTES, with the length and digest of what arrived.
-    body = models.TextField(blank=True)
-    body_length = models.PositiveIntegerField(default=0)
-    body_sha256 = models.CharField(max_length=64, blank=True)
+    body = models.TextField(_("body"), blank=True)
+    body_length = models.PositiveIntegerField(_("body length"), default=0)
+    body_sha256 = models.CharField(_("body sha256"), max_length=64, blank=True)
     external_id = models.CharField(_("X-EXTERNAL-ID"), max_length=64, blank=True,
                                    db_index=True)
-    original_partner_reference_no = models.CharField(max_length=64, blank=True,
+    original_partner_reference_no = models.CharField(_("original partner reference no"),
+                                                     max_length=64, blank=True,
                                                      db_index=True)
-    latest_transaction_status = models.CharField(max_length=2, blank=True)
-    verified = models.BooleanField(default=False)
-    verification_error = models.CharField(max_length=255, blank=True)
+    latest_transaction_status = models.CharField(_("latest transaction status"),
+                                                 max_length=2, blank=True)
+    verified = models.BooleanField(_("verified"), default=False)
+    verification_error = models.CharField(_("verification error"), max_length=255, blank=True)
     # Unprocessed deliveries are found by a partial index (Meta); processed is nearly all.
-    processed = models.BooleanField(default=False)
-    processed_at = models.DateTimeField(null=True, blank=True)
+    processed = models.BooleanField(_("processed"), default=False)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
     #: Valid but not applied: unknown reference, amount mismatch, stale or conflicting.
-    flagged = models.BooleanField(default=False)
-    result = models.CharField(max_length=255, blank=True)
-    error = models.TextField(blank=True)
-    traceback = models.TextField(blank=True)
+    flagged = models.BooleanField(_("flagged"), default=False)
+    result = models.CharField(_("result"), max_length=255, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    traceback = models.TextField(_("traceback"), blank=True)
     payment = models.ForeignKey(Payment, on_delete=models.SET_NULL, null=True, blank=True,
-                                related_name="notifications")
+                                related_name="notifications", verbose_name=_("payment"))
 
     class Meta:
         verbose_name = _("DOKU notification")
