@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.contrib import messages
+from django.contrib.admin.utils import model_ngettext
 from django.db import DatabaseError, transaction
 from django.db.models import Model
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from ..exceptions import DokuAlloError, database_error_trace
 
@@ -44,11 +46,11 @@ class Outcome:
 
     @classmethod
     def skipped(cls, text: str) -> Outcome:
-        return cls(f"skipped: {text}", messages.WARNING)
+        return cls(_("skipped: %(reason)s") % {"reason": text}, messages.WARNING)
 
     @classmethod
     def failed(cls, text: str) -> Outcome:
-        return cls(f"failed: {text}", messages.ERROR)
+        return cls(_("failed: %(reason)s") % {"reason": text}, messages.ERROR)
 
 
 @dataclass
@@ -58,6 +60,10 @@ class Tally:
     succeeded: int = 0
     warned: int = 0
     failed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.succeeded + self.warned + self.failed
 
     def count(self, outcome: Outcome) -> None:
         if outcome.level >= messages.ERROR:
@@ -86,6 +92,8 @@ def run_each(modeladmin: DokuAlloModelAdmin, request: HttpRequest, objects: Iter
       it happened, and the next object still gets its turn: one bad row must not
       turn the whole batch into a 500 that hides what was already done.
     - Anything else propagates: it is a bug, and a traceback is the right answer.
+    - After several objects, one more message sums them up ("3 Allo Bank payments:
+      1 done, ..."), so staff need not count the lines above.
     """
     tally = Tally()
     for obj in objects:
@@ -99,8 +107,11 @@ def run_each(modeladmin: DokuAlloModelAdmin, request: HttpRequest, objects: Iter
             outcome = Outcome.failed(str(exc))
         except DatabaseError as exc:
             outcome = _database_error(obj, exc)
-        modeladmin.message_user(request, f"{label}: {outcome.text}", outcome.level)
+        modeladmin.message_user(request, _("%(object)s: %(outcome)s") % {
+            "object": label, "outcome": outcome.text}, outcome.level)
         tally.count(outcome)
+    if tally.total > 1:
+        _summarise(modeladmin, request, tally)
     logger.info("doku_allo admin action %s on %s by user %s: %d succeeded, %d warned, "
                 "%d failed", request.POST.get("action", "?"), modeladmin.opts.model_name,
                 getattr(request.user, "pk", None), tally.succeeded, tally.warned,
@@ -108,13 +119,23 @@ def run_each(modeladmin: DokuAlloModelAdmin, request: HttpRequest, objects: Iter
     return tally
 
 
+def _summarise(modeladmin: DokuAlloModelAdmin, request: HttpRequest, tally: Tally) -> None:
+    level = (messages.ERROR if tally.failed else messages.WARNING if tally.warned
+             else messages.SUCCESS)
+    text = _("%(count)d %(objects)s: %(done)d done, %(warned)d skipped or not settled yet, "
+             "%(failed)d failed.") % {
+        "count": tally.total, "objects": model_ngettext(modeladmin.opts, tally.total),
+        "done": tally.succeeded, "warned": tally.warned, "failed": tally.failed}
+    modeladmin.message_user(request, text, level)
+
+
 def _database_error(obj: Model, exc: DatabaseError) -> Outcome:
     # Where it happened, but not the database's own message, neither logged nor
     # shown: it can quote row values (an IntegrityError names the phone number).
     logger.error("doku_allo admin: database error on %s %s: %s", obj._meta.model_name, obj.pk,
                  database_error_trace(exc))
-    return Outcome.failed(f"database error ({exc.__class__.__name__}); check its current "
-                          "status before trying again.")
+    return Outcome.failed(_("database error (%(error)s); check its current status before "
+                            "trying again.") % {"error": exc.__class__.__name__})
 
 
 def _locked_run(obj: _M, operation: Callable[[_M], Outcome]) -> Outcome:
@@ -134,9 +155,12 @@ def status_check(sync: Callable[[Any], Any], settled: Iterable[str]
 
     def check(obj: Any) -> Outcome:
         if obj.status in final:
-            return Outcome.skipped(f"already {obj.get_status_display().lower()}.")
+            return Outcome.skipped(_("already %(status)s.") % {
+                "status": obj.get_status_display().lower()})
         before = obj.get_status_display()
         after = sync(obj).get_status_display()
-        return Outcome(f"{before} → {after}." if after != before else f"unchanged ({after}).")
+        if after == before:
+            return Outcome(_("unchanged (%(status)s).") % {"status": after})
+        return Outcome(_("%(before)s → %(after)s.") % {"before": before, "after": after})
 
     return check

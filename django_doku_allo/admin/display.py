@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import display_for_value
 from django.db.models import Model
 from django.urls import reverse
 from django.utils.functional import Promise
@@ -18,10 +19,12 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from ..amounts import format_amount
 from ..snap.redaction import REDACTED, SECRET_HEADERS, mask_phone
 
 __all__ = [
-    "admin_link", "amount_column", "changelist_link", "json_column", "masked_phone_column",
+    "admin_link", "amount_column", "changelist_link", "field_column", "json_column",
+    "masked_phone_column",
     "money", "payment_link_column", "pretty_json", "redact", "related_list_column",
 ]
 
@@ -76,7 +79,8 @@ def changelist_link(model: type[Model], query: str, text: str) -> str:
 
 
 def money(amount: Any, currency: str) -> str:
-    return f"{amount:.2f} {currency}"
+    """``Rp150.000`` in Indonesian, ``Rp150,000`` in English: the shared formatter."""
+    return format_amount(amount, currency)
 
 
 # --------------------------------------------------------------------------- columns
@@ -88,6 +92,28 @@ def json_column(field: str, description: str | Promise) -> Column:
         return pretty_json(getattr(obj, field))
 
     return show
+
+
+def field_column(field: str, description: str | Promise, *, sortable: bool = True,
+                 boolean: bool = False) -> Column:
+    """Model field ``field`` under a header staff read (``reference``, not
+    ``partnerReferenceNo``, which the admin's CSS capitalises to PARTNERREFERENCENO).
+
+    A choice field shows its label; dates are shown in the site's time zone, as for
+    the field itself.
+    """
+
+    def show(modeladmin: Any, obj: Any) -> Any:
+        if boolean:
+            return getattr(obj, field)  # the admin draws its yes/no icon
+        label = getattr(obj, f"get_{field}_display", None)
+        value = label() if label is not None else getattr(obj, field)
+        return display_for_value(value, modeladmin.get_empty_value_display())
+
+    # The cell's CSS class (field-<name>) stays the field's, as before.
+    show.__name__ = field
+    return admin.display(description=description, boolean=boolean or None,
+                         ordering=field if sortable else None)(show)
 
 
 def amount_column() -> Column:

@@ -10,6 +10,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import services
@@ -18,9 +20,35 @@ from ..models import Notification
 from ..snap.codes import TransactionStatus
 from .actions import Outcome, run_each
 from .base import DokuAlloModelAdmin
-from .display import json_column, payment_link_column, pretty_json
+from .display import field_column, json_column, payment_link_column, pretty_json
 
-__all__ = ["NotificationAdmin", "TransactionStatusFilter"]
+__all__ = ["ErrorFilter", "NotificationAdmin", "TransactionStatusFilter"]
+
+#: How much of an error the list shows; the whole one (and its traceback) is on the page.
+_ERROR_PREVIEW_CHARS = 80
+
+
+class ErrorFilter(admin.SimpleListFilter):
+    """The deliveries staff must look at: processing raised, or verification refused."""
+
+    title = _("error")
+    parameter_name = "error"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("processing", _("processed with error")),
+                ("verification", _("failed verification")),
+                ("none", _("no error"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Notification]
+                 ) -> QuerySet[Notification]:
+        if self.value() == "processing":
+            return queryset.exclude(error="")
+        if self.value() == "verification":
+            # verified=False is served by the partial index of unverified deliveries.
+            return queryset.filter(verified=False).exclude(verification_error="")
+        if self.value() == "none":
+            return queryset.filter(error="", verification_error="")
+        return queryset
 
 
 class TransactionStatusFilter(admin.SimpleListFilter):
@@ -44,12 +72,14 @@ class TransactionStatusFilter(admin.SimpleListFilter):
 
 
 class NotificationAdmin(DokuAlloModelAdmin):
-    list_display = ("id", "received_at", "original_partner_reference_no",
-                    "latest_transaction_status", "verified", "processed", "flagged",
-                    "result", "payment_link")
-    list_filter = ("verified", "processed", "flagged", TransactionStatusFilter, "received_at")
+    # What fits a 1280 px screen: the outcome column shows the error, when there is
+    # one, before the result; "flagged" is a filter and on the page.
+    list_display = ("id", "received", "reference", "transaction_status", "verified_icon",
+                    "processed_icon", "outcome", "payment_link")
+    list_filter = (ErrorFilter, "verified", "processed", "flagged", TransactionStatusFilter,
+                   "received_at")
     list_select_related = ("payment",)
-    sortable_by = ("id", "received_at", "original_partner_reference_no")
+    sortable_by = ("id", "received", "reference")
     search_fields = ("original_partner_reference_no", "external_id",
                      "payment__reference_no", "payment__order_id")
     search_help_text = _("originalPartnerReferenceNo, X-EXTERNAL-ID, or the payment's DOKU "
@@ -65,11 +95,26 @@ class NotificationAdmin(DokuAlloModelAdmin):
                                     "body_json")}),
     )
 
+    received = field_column("received_at", _("received"))
+    reference = field_column("original_partner_reference_no", _("payment reference"))
+    transaction_status = field_column("latest_transaction_status", _("DOKU status"),
+                                      sortable=False)
+    verified_icon = field_column("verified", _("verified"), sortable=False, boolean=True)
+    processed_icon = field_column("processed", _("processed"), sortable=False, boolean=True)
     payment_link = payment_link_column()
     headers_json = json_column("headers", _("headers"))
 
     def label(self, notification: Notification) -> str:
-        return f"Notification {notification.pk}"
+        return gettext("Notification %(id)s") % {"id": notification.pk}
+
+    @admin.display(description=_("outcome"))
+    def outcome(self, notification: Notification) -> str:
+        """The error first (what staff look for), shortened; else the result."""
+        error = notification.error or notification.verification_error
+        if error:
+            return format_html('<span class="doku-allo-error" style="color: var(--error-fg)">'
+                               '{}</span>', Truncator(error).chars(_ERROR_PREVIEW_CHARS))
+        return notification.result or self.get_empty_value_display()
 
     @admin.display(description=_("body"))
     def body_json(self, notification: Notification) -> SafeString:
@@ -104,5 +149,6 @@ def _reprocess(notification: Notification) -> Outcome:
     if answer.http_status >= 500:
         return Outcome.failed(notification.error)
     if notification.flagged:
-        return Outcome(f"flagged, not applied: {notification.result}.", messages.WARNING)
-    return Outcome(f"processed: {notification.result}.")
+        return Outcome(gettext("flagged, not applied: %(result)s.")
+                       % {"result": notification.result}, messages.WARNING)
+    return Outcome(gettext("processed: %(result)s.") % {"result": notification.result})

@@ -1,4 +1,9 @@
-"""Payments with their refunds; refund (after a confirmation page) and check status."""
+"""Payments with their refunds; refund (after a confirmation page) and check status.
+
+A refund starts from the list's action menu (several payments) or from the Refund
+button on a payment's page (that one payment): both show the same confirmation page,
+need the same permission (``doku_allo.can_refund``) and refund through the same code.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,14 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import services
@@ -21,6 +31,7 @@ from .base import DokuAlloModelAdmin
 from .display import (
     admin_link,
     amount_column,
+    field_column,
     json_column,
     masked_phone_column,
     related_list_column,
@@ -52,9 +63,10 @@ class RefundInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = ("partner_refund_no", "amount", "status", "reason", "requested_by",
+    fields = ("partner_refund_no", "amount_display", "status", "reason", "requested_by",
               "created_at", "refunded_at")
     readonly_fields = fields
+    amount_display = amount_column()
 
     def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
@@ -74,20 +86,20 @@ class RefundConfirmationForm(forms.Form):
 
 
 class PaymentAdmin(DokuAlloModelAdmin):
-    list_display = ("partner_reference_no", "user", "phone", "amount_display", "status",
-                    "order_id", "reference_no", "created_at", "paid_at")
+    # What fits a 1280 px screen beside the filters; the phone, DOKU's reference and
+    # the paid date are on the payment's page (and searchable).
+    list_display = ("reference", "user", "amount_display", "status", "order", "created")
     list_filter = ("status", NeedsAttentionFilter, "created_at", "paid_at")
     list_select_related = ("user", "binding")
     # Sorting by a column no index orders would sort the whole table on every page.
-    sortable_by = ("partner_reference_no", "order_id", "reference_no", "created_at",
-                   "paid_at")
+    sortable_by = ("reference", "order", "created")
     search_fields = ("partner_reference_no", "reference_no", "order_id", "external_id")
     phone_lookup = "binding__phone_number"
     user_lookup = "user"
     inlines = (RefundInline,)
     actions = ("refund_payments", "check_payment_status")
     fieldsets = (
-        (None, {"fields": ("user", "binding_link", "amount_display", "description",
+        (None, {"fields": ("user", "binding_link", "phone", "amount_display", "description",
                            "order_id", "status", "failure_reason", "attention",
                            "presumed_failed_at", "notifications")}),
         (_("DOKU"), {"fields": ("partner_reference_no", "reference_no", "external_id",
@@ -97,7 +109,11 @@ class PaymentAdmin(DokuAlloModelAdmin):
         (_("Dates"), {"fields": ("created_at", "updated_at", "paid_at", "last_checked_at")}),
     )
     refund_confirmation_template = "admin/django_doku_allo/refund_confirmation.html"
+    change_form_template = "admin/django_doku_allo/payment_change_form.html"
 
+    reference = field_column("partner_reference_no", _("reference"))
+    order = field_column("order_id", _("order"))
+    created = field_column("created_at", _("created"))
     phone = masked_phone_column("binding")
     amount_display = amount_column()
     request_json = json_column("request_body", _("request sent to DOKU"))
@@ -107,7 +123,7 @@ class PaymentAdmin(DokuAlloModelAdmin):
                                         _("notifications"))
 
     def label(self, payment: Payment) -> str:
-        return f"Payment {payment.partner_reference_no}"
+        return gettext("Payment %(reference)s") % {"reference": payment.partner_reference_no}
 
     @admin.display(description=_("binding"))
     def binding_link(self, payment: Payment) -> str:
@@ -127,21 +143,59 @@ class PaymentAdmin(DokuAlloModelAdmin):
                         .prefetch_related("refunds").order_by("pk"))
         form = RefundConfirmationForm(request.POST if "confirm" in request.POST else None)
         if form.is_bound and form.is_valid():
-            # services.refund locks the payment and commits the refund it is about to
-            # request before calling DOKU: no lock here.
-            run_each(self, request, payments,
-                     partial(_refund, reason=form.cleaned_data["reason"],
-                             requested_by=request.user),
-                     refusals=(NotRefundable,))
+            self._refund_each(request, payments, form.cleaned_data["reason"])
             return None
         return self._refund_confirmation(request, payments, form)
+
+    def get_urls(self) -> list[Any]:
+        # Before the admin's own: its "<path:object_id>/" catch-all would take it.
+        refund: URLPattern = path(
+            "<path:object_id>/refund/",
+            transaction.non_atomic_requests(self.admin_site.admin_view(self.refund_view)),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_refund")
+        return [refund, *super().get_urls()]
+
+    def refund_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The Refund button of one payment's page: the action's page, for that payment."""
+        if not self.has_refund_permission(request):
+            raise PermissionDenied
+        payment = self.get_object(request, unquote(object_id))
+        if payment is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        form = RefundConfirmationForm(
+            request.POST if request.method == "POST" and "confirm" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            self._refund_each(request, [payment], form.cleaned_data["reason"])
+            return HttpResponseRedirect(self._admin_url("change", payment))
+        return self._refund_confirmation(request, [payment], form)
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        context = dict(extra_context or {})
+        if self.has_refund_permission(request):
+            payment = self.get_object(request, unquote(object_id))
+            # Only when the refund could go through now; the service checks again.
+            if payment is not None and services.refund_refusal_reason(payment) is None:
+                context["refund_url"] = self._admin_url("refund", payment)
+        return super().change_view(request, object_id, form_url, context)
+
+    def _admin_url(self, view: str, payment: Payment) -> str:
+        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_{view}",
+                       args=[payment.pk], current_app=self.admin_site.name)
+
+    def _refund_each(self, request: HttpRequest, payments: list[Payment], reason: str) -> None:
+        # services.refund locks the payment and commits the refund it is about to
+        # request before calling DOKU: no lock here.
+        run_each(self, request, payments,
+                 partial(_refund, reason=reason, requested_by=request.user),
+                 refusals=(NotRefundable,))
 
     def _refund_confirmation(self, request: HttpRequest, payments: list[Payment],
                              form: RefundConfirmationForm) -> TemplateResponse:
         rows = [(payment, services.refund_refusal_reason(payment)) for payment in payments]
         context = {
             **self.admin_site.each_context(request),
-            "title": _("Refund payments"),
+            "title": _("Refund payment") if len(payments) == 1 else _("Refund payments"),
             "opts": self.model._meta,
             "form": form,
             "eligible": [payment for payment, refusal in rows if refusal is None],
@@ -165,11 +219,12 @@ class PaymentAdmin(DokuAlloModelAdmin):
 def _refund(payment: Payment, *, reason: str, requested_by: Any) -> Outcome:
     record = services.refund(payment, reason=reason, requested_by=requested_by)
     if record.status == RefundStatus.SUCCEEDED:
-        return Outcome(f"refunded (refund {record.partner_refund_no}).")
+        return Outcome(gettext("refunded (refund %(refund)s).")
+                       % {"refund": record.partner_refund_no})
     if record.status == RefundStatus.FAILED:
-        return Outcome.failed("DOKU refused the refund: "
-                              f"{record.response_message or 'no reason given'}.")
+        return Outcome.failed(gettext("DOKU refused the refund: %(message)s.") % {
+            "message": record.response_message or gettext("no reason given")})
     # Not a failure: the refund may have gone through, and a second one must not.
-    return Outcome(f"refund {record.partner_refund_no} sent, but DOKU's answer never came; "
-                   "run “Check status” on the refund later, do not refund again.",
-                   messages.WARNING)
+    return Outcome(gettext("refund %(refund)s sent, but DOKU's answer never came; run "
+                           "“Check status” on the refund later, do not refund again.")
+                   % {"refund": record.partner_refund_no}, messages.WARNING)

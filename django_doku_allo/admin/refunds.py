@@ -5,23 +5,26 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import services
 from ..models import Refund, RefundStatus
 from .actions import run_each, status_check
 from .base import DokuAlloModelAdmin
-from .display import amount_column, json_column, payment_link_column
+from .display import amount_column, field_column, json_column, payment_link_column
 
 __all__ = ["RefundAdmin"]
 
 
 class RefundAdmin(DokuAlloModelAdmin):
-    list_display = ("partner_refund_no", "payment_link", "amount_display", "status",
-                    "refund_no", "requested_by", "created_at", "refunded_at")
+    # What fits a 1280 px screen; DOKU's refundNo and the refunded date are on the
+    # refund's page (and searchable, filterable).
+    list_display = ("reference", "payment_link", "amount_display", "status",
+                    "requested_by", "created")
     list_filter = ("status", "created_at", "refunded_at")
     list_select_related = ("payment", "requested_by")
-    sortable_by = ("partner_refund_no", "refund_no", "created_at", "refunded_at")
+    sortable_by = ("reference", "created")
     search_fields = ("partner_refund_no", "refund_no", "external_id",
                      "payment__partner_reference_no", "payment__reference_no",
                      "payment__order_id")
@@ -38,13 +41,15 @@ class RefundAdmin(DokuAlloModelAdmin):
                                  "last_checked_at")}),
     )
 
+    reference = field_column("partner_refund_no", _("reference"))
+    created = field_column("created_at", _("created"))
     payment_link = payment_link_column()
     amount_display = amount_column()
     request_json = json_column("request_body", _("request sent to DOKU"))
     raw_json = json_column("raw", _("DOKU's last answer"))
 
     def label(self, record: Refund) -> str:
-        return f"Refund {record.partner_refund_no}"
+        return gettext("Refund %(reference)s") % {"reference": record.partner_refund_no}
 
     def has_sync_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)

@@ -43,6 +43,7 @@ def test_a_database_error_is_reported_for_its_object_and_the_others_still_run(
                   "(OperationalError); check its current status before trying again."),
         ("success", f"Payment {other.partner_reference_no}: Pending (customer confirming "
                     "with OTP/PIN) → Succeeded."),
+        ("error", "2 Allo Bank payments: 1 done, 0 skipped or not settled yet, 1 failed."),
     ]
 
 

@@ -22,7 +22,7 @@ def test_payment_page_shows_its_refunds_and_links_its_binding_and_notifications(
     assert refund.partner_refund_no in page
     assert change(payment.binding) in page
     assert f"{changelist('notification')}?payment={payment.pk}" in page
-    assert "150000.00 IDR" in page
+    assert "Rp150,000" in page
 
 
 @pytest.mark.django_db

@@ -81,11 +81,13 @@ def test_refund_action_refunds_eligible_payments_and_reports_skipped_ones(
     reports = sent_messages(response)
     assert reports[0] == ("success", f"Payment {paid.partner_reference_no}: refunded "
                                      f"(refund {refund.partner_refund_no}).")
-    assert [tag for tag, _ in reports[1:]] == ["warning", "warning", "warning"]
+    assert [tag for tag, _ in reports[1:4]] == ["warning", "warning", "warning"]
     assert "skipped: Only a succeeded payment" in reports[1][1]
     assert "skipped: Payment" in reports[2][1]
     assert "already has refund" in reports[2][1]
     assert "skipped: The customer's Allo Bank account is no longer linked" in reports[3][1]
+    assert reports[4] == ("warning", "4 Allo Bank payments: 1 done, 3 skipped or not "
+                                     "settled yet, 0 failed.")
     assert fake_client.operations() == ["refund"]
 
 

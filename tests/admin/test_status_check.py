@@ -36,6 +36,7 @@ def test_check_status_action_applies_dokus_answer_to_each_payment(
         ("success", f"Payment {pending.partner_reference_no}: Pending (customer confirming "
                     "with OTP/PIN) → Succeeded."),
         ("warning", f"Payment {failed.partner_reference_no}: skipped: already failed."),
+        ("warning", "2 Allo Bank payments: 1 done, 1 skipped or not settled yet, 0 failed."),
     ]
     assert fake_client.operations() == ["check_status"]
 
@@ -75,6 +76,7 @@ def test_check_status_action_settles_an_unknown_refund(
         ("success", f"Refund {unknown.partner_refund_no}: Unknown (awaiting status check) "
                     "→ Succeeded."),
         ("warning", f"Refund {done.partner_refund_no}: skipped: already succeeded."),
+        ("warning", "2 Allo Bank refunds: 1 done, 1 skipped or not settled yet, 0 failed."),
     ]
 
 
