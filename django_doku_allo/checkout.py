@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from . import services
 from .models import Binding, Payment, PaymentStatus
@@ -144,8 +145,9 @@ def start_binding(
     """
     if device_id and not _DEVICE_ID_RE.fullmatch(device_id):
         raise CustomerContextRefused(
-            "invalid_device_id", f"A device id (the {DEVICE_ID_HEADER} DOKU gets) must be 1 "
-            "to 64 letters or digits, no symbols.", field="device_id")
+            "invalid_device_id", _("A device id (the %(header)s DOKU gets) must be 1 to 64 "
+                                   "letters or digits, no symbols.") % {"header": DEVICE_ID_HEADER},
+            field="device_id")
     customer = customer_context(request, stored_device_id=device_id, require_device_id=True)
     device = {name: value for name, value in (("device_model", device_model),
                                               ("os_type", os_type),

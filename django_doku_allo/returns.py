@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 from django.core import signing
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from .conf import doku_settings
 from .exceptions import DokuAlloError, InvalidRequestError
@@ -116,18 +117,20 @@ def customer_context(
     ip = _ipv4(request.META.get("REMOTE_ADDR")) or _ipv4(stored_ip)
     if ip is None:
         raise CustomerContextRefused(
-            "ipv4_required", "DOKU needs the customer's IPv4 address, and this request "
-            "came from an IPv6 one. Call over IPv4.", field="ip_address")
+            "ipv4_required", _("DOKU needs the customer's IPv4 address, and this request "
+                               "came from an IPv6 one. Call over IPv4."), field="ip_address")
     device_id = request.headers.get(DEVICE_ID_HEADER, "")
     if device_id and not _DEVICE_ID_RE.fullmatch(device_id):
         raise CustomerContextRefused(
-            "invalid_device_id", f"The {DEVICE_ID_HEADER} header must be 1 to 64 letters "
-            "or digits, no symbols.", field="device_id")
+            "invalid_device_id", _("The %(header)s header must be 1 to 64 letters or digits, "
+                                   "no symbols.") % {"header": DEVICE_ID_HEADER},
+            field="device_id")
     device_id = device_id or stored_device_id
     if require_device_id and not device_id:
         raise CustomerContextRefused(
-            "device_id_required", "Allo Bank needs the customer's device id to link an "
-            f"account: send the {DEVICE_ID_HEADER} header.", field="device_id")
+            "device_id_required", _("Allo Bank needs the customer's device id to link an "
+                                    "account: send the %(header)s header.")
+            % {"header": DEVICE_ID_HEADER}, field="device_id")
     return CustomerContext(ip_address=ip, device_id=device_id or None)
 
 

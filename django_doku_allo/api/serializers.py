@@ -9,6 +9,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -48,8 +49,8 @@ class AmountField(serializers.DecimalField):
     """
 
     default_error_messages = {
-        "not_a_string": 'Send the amount as a string with at most two decimals, e.g. '
-                        '"150000.00".',
+        "not_a_string": _('Send the amount as a string with at most two decimals, e.g. '
+                          '"150000.00".'),
     }
 
     def __init__(self, **kwargs: Any) -> None:
