@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import transitions
+from .amounts import format_amount
 from .fields import EncryptedTextField
 from .snap.redaction import mask_phone
 
@@ -227,7 +228,7 @@ class Payment(models.Model):
         permissions = (("can_refund", _("Can refund Allo Bank payments")),)
 
     def __str__(self) -> str:
-        return f"{self.partner_reference_no} {self.amount} {self.currency}"
+        return f"{self.partner_reference_no} {format_amount(self.amount, self.currency)}"
 
     @property
     def next_action(self) -> str:
