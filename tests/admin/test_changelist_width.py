@@ -1,0 +1,75 @@
+"""The change lists fit a 1280 px screen, measured in Debian's Chromium.
+
+A list wider than the window hides its last columns behind a horizontal scroll
+(the payments list once needed 1920 px).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from django_doku_allo.models import Binding, Payment, PaymentStatus
+from tests.admin.helpers import changelist, make_notification, make_refund
+from tests.e2e.support import CHROMIUM, CHROMIUM_ARGS
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WIDTH = 1280
+
+
+@pytest.fixture
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium under Playwright (``playwright install`` is never used)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install "
+                    "chromium; scripts/test does this when run as root)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                             args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def rows(admin_user: Any, make_binding: Callable[..., Binding],
+         make_payment: Callable[..., Payment]) -> None:
+    """The widest rows each list shows: long statuses, references, an error."""
+    # Here, before the browser starts: Playwright's sync API keeps an event loop
+    # running in this thread, and Django refuses ORM calls from such a thread.
+    admin_user.set_password("pw-admin-1")
+    admin_user.save()
+    binding = make_binding(user=admin_user)
+    for number, status in enumerate(PaymentStatus):
+        payment = make_payment(binding=binding, status=status,
+                               order_id=f"ORDER-2026-{number:06d}")
+        make_refund(payment, status="unknown", partner_refund_no=f"RFND{payment.pk:036d}",
+                    requested_by=admin_user)
+        make_notification(payment, processed=False, error="KeyError: 'latestTransaction"
+                          "Status' while applying the delivery to the payment row " * 3)
+
+
+@pytest.mark.parametrize("model", ["payment", "refund", "binding", "notification"])
+def test_changelist_fits_a_1280_px_screen(rows: None, chromium: Any, live_server: Any,
+                                          admin_user: Any, model: str) -> None:
+    context = chromium.new_context(viewport={"width": WIDTH, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/admin/login/")
+        page.fill("#id_username", admin_user.username)
+        page.fill("#id_password", "pw-admin-1")
+        page.click("input[type=submit]")
+        page.goto(f"{live_server.url}{changelist(model)}")
+        assert page.locator("#result_list").count() == 1
+        width = page.evaluate("document.documentElement.scrollWidth")
+    finally:
+        context.close()
+
+    assert width <= WIDTH, f"the {model} list is {width} px wide"
+
