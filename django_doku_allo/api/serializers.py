@@ -86,11 +86,18 @@ class BindingSerializer(serializers.ModelSerializer):
         help_text="While the binding is pending: Allo Bank's OTP/PIN page, where the "
                   "customer's browser goes to confirm. Null afterwards.")
 
+    message = serializers.SerializerMethodField(
+        help_text="Where the link stands and what to do, for the customer, in the request's "
+                  "language (e.g. why it was not linked).")
+
     class Meta:
         model = Binding
-        fields = ("id", "phone_number", "status", "reference_no", "redirect_url",
+        fields = ("id", "phone_number", "status", "reference_no", "redirect_url", "message",
                   "failure_reason", "created_at", "activated_at", "unbound_at")
         read_only_fields = fields
+
+    def get_message(self, binding: Binding) -> str:
+        return customer_message(binding)
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_redirect_url(self, binding: Binding) -> str | None:

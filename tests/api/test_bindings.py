@@ -158,8 +158,8 @@ def test_retrieve_shows_no_token_of_any_kind(api: Client, make_binding: Callable
     for secret in ("customer-token-1", "auth-code-1", binding.phone_number):
         assert secret not in text
     assert set(response.json()) == {"id", "phone_number", "status", "reference_no",
-                                    "redirect_url", "failure_reason", "created_at",
-                                    "activated_at", "unbound_at"}
+                                    "redirect_url", "message", "failure_reason",
+                                    "created_at", "activated_at", "unbound_at"}
 
 
 def test_retrieve_of_another_users_binding_is_404(
