@@ -73,13 +73,14 @@ class TransactionStatusFilter(admin.SimpleListFilter):
 
 class NotificationAdmin(DokuAlloModelAdmin):
     # What fits a 1280 px screen: the outcome column shows the error, when there is
-    # one, before the result; "flagged" is a filter and on the page.
-    list_display = ("id", "received", "reference", "transaction_status", "verified_icon",
-                    "processed_icon", "outcome", "payment_link")
+    # one, before the result; "flagged" is a filter, and it and the payment's link
+    # are on the notification's page (its id too: the received time links to it).
+    list_display = ("received", "reference", "transaction_status", "verified_icon",
+                    "processed_icon", "outcome")
+    list_display_links = ("received",)
     list_filter = (ErrorFilter, "verified", "processed", "flagged", TransactionStatusFilter,
                    "received_at")
-    list_select_related = ("payment",)
-    sortable_by = ("id", "received", "reference")
+    sortable_by = ("received", "reference")
     search_fields = ("original_partner_reference_no", "external_id",
                      "payment__reference_no", "payment__order_id")
     search_help_text = _("originalPartnerReferenceNo, X-EXTERNAL-ID, or the payment's DOKU "

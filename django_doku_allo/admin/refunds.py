@@ -18,12 +18,11 @@ __all__ = ["RefundAdmin"]
 
 
 class RefundAdmin(DokuAlloModelAdmin):
-    # What fits a 1280 px screen; DOKU's refundNo and the refunded date are on the
-    # refund's page (and searchable, filterable).
-    list_display = ("reference", "payment_link", "amount_display", "status",
-                    "requested_by", "created")
+    # What fits a 1280 px screen; DOKU's refundNo, who asked and the refunded date
+    # are on the refund's page (and searchable, filterable).
+    list_display = ("reference", "payment_link", "amount_display", "status", "created")
     list_filter = ("status", "created_at", "refunded_at")
-    list_select_related = ("payment", "requested_by")
+    list_select_related = ("payment",)
     sortable_by = ("reference", "created")
     search_fields = ("partner_refund_no", "refund_no", "external_id",
                      "payment__partner_reference_no", "payment__reference_no",

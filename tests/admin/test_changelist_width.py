@@ -13,7 +13,7 @@ import pytest
 
 from django_doku_allo.models import Binding, Payment, PaymentStatus
 from tests.admin.helpers import changelist, make_notification, make_refund
-from tests.e2e.support import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -68,8 +68,17 @@ def test_changelist_fits_a_1280_px_screen(rows: None, chromium: Any, live_server
         page.goto(f"{live_server.url}{changelist(model)}")
         assert page.locator("#result_list").count() == 1
         width = page.evaluate("document.documentElement.scrollWidth")
+        # The admin puts the table in a box that scrolls on its own: it must not either.
+        table_overflow = page.evaluate(
+            "(() => { const box = document.querySelector('#changelist .results');"
+            " return box.scrollWidth - box.clientWidth; })()")
+        # Evidence for a reviewer (test-artifacts/ is not committed).
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"admin-{model}-list-{WIDTH}px.png"),
+                        full_page=True)
     finally:
         context.close()
 
     assert width <= WIDTH, f"the {model} list is {width} px wide"
+    assert table_overflow <= 0, f"the {model} table scrolls sideways by {table_overflow} px"
 
