@@ -19,7 +19,6 @@ from .support import (
     CHROMIUM,
     CHROMIUM_ARGS,
     ROOT,
-    Screenshots,
     ShopServer,
     example_env,
     free_port,
@@ -28,9 +27,11 @@ from .support import (
 )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def shop_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShopServer]:
     """``manage.py runserver`` of the example project: shop and simulator in one process.
+
+    One for the whole run: every browser test shares it (users keep to their own data).
 
     runserver is threaded, so the simulator's calls back into the shop (the token
     request and notification of its delivery thread, the shop's calls to the
@@ -43,7 +44,12 @@ def shop_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShopServer
     manage(env, "migrate", "--noinput")
     manage(env, "create_demo_user")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    server = ShopServer(url=url, log=ARTIFACTS / "server.log")
+    # Once per run, before any screenshot: a shorter run must not leave a stale tail of
+    # an older one (the files are test-artifacts/e2e/<lang>/<width>/NN-step.png).
+    for stale in ARTIFACTS.glob("**/[0-9][0-9]-*.png"):
+        stale.unlink()
+    server = ShopServer(url=url, log=ARTIFACTS / "server.log",
+                        database=workdir / "shop.sqlite3")
     with server.log.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, str(ROOT / "manage.py"), "runserver", f"127.0.0.1:{port}",
@@ -77,9 +83,3 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
-
-
-@pytest.fixture(scope="module")
-def screenshots() -> Screenshots:
-    # One numbering for the module: the files read in the order the tests ran.
-    return Screenshots(ARTIFACTS)

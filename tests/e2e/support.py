@@ -89,6 +89,10 @@ def free_port() -> int:
 class ShopServer:
     url: str
     log: Path
+    #: The server's SQLite file: the tests read what the shop stored (never write).
+    database: Path
+    #: The server's SQLite file: the tests read what the shop stored (never write it).
+    database: Path
 
     def log_tail(self, lines: int = 60) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -112,18 +116,54 @@ def wait_until_serving(process: subprocess.Popen[bytes], server: ShopServer) -> 
                 f"{server.log_tail()}")
 
 
+#: The widths every page of the tour is photographed at: a laptop and a phone.
+WIDTHS = (1280, 390)
+PHONE_WIDTH = 390
+_VIEWPORT_HEIGHT = 900
+
+
+#: Every page of the tour is kept at a desktop's width and at a phone's (an iPhone's 390 px).
+SCREEN_WIDTHS = (1280, 390)
+PHONE_WIDTH = 390
+SCREEN_HEIGHT = 900
+
+
 class Screenshots:
-    """Numbered full-page screenshots: test-artifacts/e2e/NN-step-name.png."""
+    """Numbered full-page screenshots at each width: ``<folder>/<width>/NN-step-name.png``.
 
-    def __init__(self, folder: Path) -> None:
+    Taking one also checks, on the shop's own pages, that a phone never scrolls
+    sideways (the simulator's and the admin's pages are kept, not judged).
+    """
+
+    def __init__(self, folder: Path, widths: tuple[int, ...] = SCREEN_WIDTHS, *,
+                 first: int = 1) -> None:
         self.folder = folder
-        self.count = 0
-        folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob("[0-9][0-9]-*.png"):
-            old.unlink()  # a shorter run must not leave a stale tail of an older one
+        self.widths = widths
+        #: Tests sharing a folder number from different starts (01 for the tour, 51...).
+        self.count = first - 1
+        for width in widths:
+            (folder / str(width)).mkdir(parents=True, exist_ok=True)
 
-    def __call__(self, page: Any, name: str) -> Path:
+    def __call__(self, page: Any, name: str, *, shop_page: bool = True) -> list[Path]:
         self.count += 1
-        path = self.folder / f"{self.count:02d}-{name}.png"
-        page.screenshot(path=str(path), full_page=True)
-        return path
+        original = page.viewport_size
+        paths = []
+        try:
+            for width in self.widths:
+                page.set_viewport_size({"width": width, "height": SCREEN_HEIGHT})
+                path = self.folder / str(width) / f"{self.count:02d}-{name}.png"
+                page.screenshot(path=str(path), full_page=True)
+                paths.append(path)
+                if shop_page and width == PHONE_WIDTH:
+                    assert_no_sideways_scroll(page, name)
+        finally:
+            if original:
+                page.set_viewport_size(original)
+        return paths
+
+
+def assert_no_sideways_scroll(page: Any, name: str) -> None:
+    """The page fits the viewport's width: nothing makes the whole page scroll sideways."""
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"{name}: the page is {overflow} px wider than a phone's screen"
