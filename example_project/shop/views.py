@@ -193,9 +193,9 @@ def cancel_payment(request: HttpRequest, number: str) -> HttpResponse:
     if request.method != "POST":
         return render(request, "shop/cancel_confirm.html", {"order": order,
                                                             "payment": payment})
-    payment = checkout.cancel_payment(payment)
-    # "Canceled", or paid after all (the customer had confirmed at Allo Bank).
-    messages.info(request, wording.customer_message(payment))
+    checkout.cancel_payment(payment)
+    # No flash message: the order page says what became of it ("You canceled this
+    # payment", or paid after all when the customer had confirmed at Allo Bank), once.
     return redirect(order_url)
 
 

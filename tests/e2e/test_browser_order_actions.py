@@ -115,7 +115,8 @@ def test_abandoned_payment_can_be_continued_canceled_and_paid_again(
             screenshots(page, "order-actions-cancel-confirm")
             page.click("#confirm-cancel")
             expect(page).to_have_url(order_url)
-            expect(page.locator(".messages")).to_contain_text(words.canceled)
+            expect(page.locator("#payment-message")).to_contain_text(words.canceled)
+            expect(page.get_by_text(words.canceled)).to_have_count(1)  # said once
             expect(page.locator("#order-status")).to_have_text(words.payment_failed)
             expect(page.locator("#continue-paying, #cancel-payment")).to_have_count(0)
             expect(page.locator("meta[http-equiv=refresh]")).to_have_count(0)
