@@ -14,6 +14,7 @@ import pytest
 
 from .support import ARTIFACTS, Screenshots, ShopServer
 from .tour import (
+    OTP,
     STEP_TIMEOUT_MS,
     WORDS,
     confirm_with_otp_and_pin,
@@ -25,6 +26,7 @@ from .tour import (
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 LOW_BALANCE_PHONE = "6281100000002"  # Rp5,000 in the simulator
+OTP_REFUSED_PHONE = "6281100000003"  # the simulator refuses every OTP
 ORDINARY_PHONE = "6281100000005"  # any other number: Rp1,000,000, everything normal
 DESKTOP = {"width": 1280, "height": 900}
 
@@ -133,5 +135,34 @@ def test_abandoned_payment_can_be_continued_canceled_and_paid_again(
 
             page.goto(f"{shop}/")
             unlink(page, screenshots, words, "order-actions")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_refused_otp_tells_the_customer_why_the_account_is_not_linked(
+        language: str, chromium: Any, shop_server: ShopServer) -> None:
+    from playwright.sync_api import expect
+
+    from .tour import choose_language
+
+    expect.set_options(timeout=STEP_TIMEOUT_MS)
+    words = WORDS[language]
+    screenshots = Screenshots(ARTIFACTS / language, first=81)  # after the tour's files
+    context, page = _signed_in_as_staff(chromium, shop_server.url)
+    try:
+        with explained(shop_server, screenshots, page):
+            choose_language(page, language)
+            page.fill("#id_phone", OTP_REFUSED_PHONE)
+            page.click("#link")
+            for _attempt in range(3):  # Allo Bank gives up after three wrong OTPs
+                expect(page.locator("#otp")).to_be_visible()
+                page.fill("#otp", OTP)
+                page.click("#submit")
+            expect(page).to_have_url(f"{shop_server.url}/")
+            # Not only "not linked": why, and what to do.
+            expect(page.locator(".messages")).to_contain_text(words.otp_refused)
+            expect(page.locator("#allo-status")).to_have_text(words.not_linked)
+            screenshots(page, "otp-refused-home")
     finally:
         context.close()

@@ -62,6 +62,13 @@ def test_customer_links_pays_gets_refunded_and_unlinks(
             expect(page.locator("h1")).to_have_text(words.sign_in)
             expect(page.locator("#sign-in")).to_have_text(words.sign_in)
             screenshots(page, "sign-in")
+            # The shop names its icon, and /favicon.ico (asked by pages that name none,
+            # like the admin's) leads to it: no 404 in the log.
+            icon = page.locator("link[rel=icon]").get_attribute("href")
+            for url in (f"{shop}{icon}", f"{shop}/favicon.ico"):
+                answer = page.request.get(url)
+                assert answer.ok, f"{url}: HTTP {answer.status}"
+                assert answer.headers["content-type"].startswith("image/svg+xml")
             sign_in(page, "demo", "demo-pass-123")
             expect(page.locator("#allo-status")).to_have_text(words.not_linked)
             # Buying is off, and the page says why in words, not only on hover.

@@ -43,6 +43,7 @@ class Words:
     payment_successful: str
     top_up: str
     canceled: str
+    otp_refused: str
     thousands: str  # the grouping separator of amounts: Rp150,000 or Rp150.000
 
     def rupiah(self, amount: int) -> str:
@@ -59,7 +60,7 @@ WORDS = {
         awaiting_payment="Awaiting payment", paid="Paid", payment_failed="Payment failed",
         refunded="Refunded", payment_successful="Your payment was successful.",
         top_up="Top up your balance", canceled="You canceled this payment.",
-        thousands=","),
+        otp_refused="the OTP/PIN was not completed. Try linking again.", thousands=","),
     "id": Words(
         sign_in="Masuk", not_linked="Belum tertaut", linked="Tertaut",
         linked_message="Akun Allo Bank Anda sudah tertaut.",
@@ -69,7 +70,7 @@ WORDS = {
         awaiting_payment="Menunggu pembayaran", paid="Lunas", payment_failed="Pembayaran gagal",
         refunded="Dana dikembalikan", payment_successful="Pembayaran Anda berhasil.",
         top_up="Isi saldo Anda", canceled="Anda membatalkan pembayaran ini.",
-        thousands="."),
+        otp_refused="OTP/PIN tidak diselesaikan. Coba tautkan lagi.", thousands="."),
 }
 
 
