@@ -51,6 +51,19 @@ class ErrorFilter(admin.SimpleListFilter):
         return queryset
 
 
+#: What each latestTransactionStatus code means, in the staff's words.
+_TRANSACTION_STATUS_WORDS = {
+    TransactionStatus.SUCCESS: _("success"),
+    TransactionStatus.INITIATED: _("initiated"),
+    TransactionStatus.PAYING: _("paying"),
+    TransactionStatus.PENDING: _("pending"),
+    TransactionStatus.REFUNDED: _("refunded"),
+    TransactionStatus.CANCELED: _("canceled"),
+    TransactionStatus.FAILED: _("failed"),
+    TransactionStatus.NOT_FOUND: _("not found"),
+}
+
+
 class TransactionStatusFilter(admin.SimpleListFilter):
     """latestTransactionStatus by DOKU's codes: a fixed list, so no query to offer them.
 
@@ -62,7 +75,8 @@ class TransactionStatusFilter(admin.SimpleListFilter):
     parameter_name = "latest_transaction_status"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(status.value, f"{status.value} {status.name.replace('_', ' ').lower()}")
+        # DOKU's code first (what staff compare with DOKU's dashboard), then its meaning.
+        return [(status.value, f"{status.value} {_TRANSACTION_STATUS_WORDS[status]}")
                 for status in TransactionStatus]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Notification]

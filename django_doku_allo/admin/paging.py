@@ -33,6 +33,7 @@ from django.core.paginator import InvalidPage, Paginator
 from django.db import connections
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.formats import number_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
@@ -153,7 +154,9 @@ class BoundedChangeList(ChangeList):
     def result_count_text(self) -> str:
         """The count as the pages show it: exact, "about N" or "more than N"."""
         paginator = self.paginator
-        number = f"{self.result_count:,}"
+        # Grouped as the staff member's language groups: 1,000,100 in English, 1.000.100
+        # in Indonesian.
+        number = number_format(self.result_count, force_grouping=True)
         if getattr(paginator, "count_is_estimate", False):
             return _("about %(number)s") % {"number": number}
         if getattr(paginator, "count_is_lower_bound", False):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.utils import translation
 
+from django_doku_allo.admin.paging import BoundedChangeList
 from django_doku_allo.models import Binding, BindingStatus, Payment, PaymentStatus, Refund
 from django_doku_allo.wording import REASON_UNBOUND_BY_CUSTOMER
 from tests.admin.helpers import (
@@ -160,3 +162,35 @@ def test_action_messages_and_headers_are_in_indonesian_for_indonesian_staff(
 
     assert headers(listing)[1] == "referensi"
     assert 'value="Ya, kembalikan dananya"' in confirmation.content.decode()
+
+
+def test_counts_are_grouped_the_way_the_staff_members_language_groups_them() -> None:
+    # The count text of a list too long to count: 5000 rows and more.
+    too_long = SimpleNamespace(result_count=5000,
+                               paginator=SimpleNamespace(count_is_lower_bound=True))
+
+    def count_text(language: str) -> str:
+        with translation.override(language):
+            return BoundedChangeList.result_count_text.fget(too_long)  # type: ignore[attr-defined]
+
+    assert count_text("en") == "more than 5,000"
+    assert count_text("id") == "lebih dari 5.000"
+
+
+@pytest.mark.django_db
+def test_the_doku_status_filter_names_each_code_in_the_staff_members_language(
+        admin_client: Client) -> None:
+    with translation.override("id"):
+        if translation.gettext("paying") == "paying":
+            pytest.skip("the admin's Indonesian (.i18n-fragments/admin.po) is not merged "
+                        "into django_doku_allo/locale yet")
+
+    def choices(language: str) -> list[str]:
+        response = admin_client.get(changelist("notification"),
+                                    HTTP_ACCEPT_LANGUAGE=language)
+        status_filter = next(spec for spec in response.context["cl"].filter_specs
+                             if getattr(spec, "parameter_name", "") == "latest_transaction_status")
+        return [str(title) for _, title in status_filter.lookup_choices]
+
+    assert choices("en")[:3] == ["00 success", "01 initiated", "02 paying"]
+    assert choices("id")[:3] == ["00 berhasil", "01 dimulai", "02 sedang dibayar"]
