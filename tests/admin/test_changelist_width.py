@@ -13,7 +13,7 @@ import pytest
 
 from django_doku_allo.models import Binding, Payment, PaymentStatus
 from tests.admin.helpers import changelist, make_notification, make_refund
-from tests.e2e.support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.support import ARTIFACTS, debian_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,19 +22,8 @@ WIDTH = 1280
 
 @pytest.fixture
 def chromium() -> Iterator[Any]:
-    """Debian's Chromium under Playwright (``playwright install`` is never used)."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install "
-                    "chromium; scripts/test does this when run as root)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                             args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with debian_chromium() as browser:
+        yield browser
 
 
 @pytest.fixture

@@ -16,10 +16,9 @@ import pytest
 
 from .support import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     ROOT,
     ShopServer,
+    debian_chromium,
     example_env,
     free_port,
     manage,
@@ -68,18 +67,7 @@ def shop_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShopServer
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """Debian's Chromium under Playwright (``playwright install`` is never used)."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM} "
-                    "(apt-get install chromium; scripts/test does this when run as root)")
-    from playwright.sync_api import sync_playwright
-
     # Module scope, not session: Playwright's sync API keeps an event loop alive while
     # open, and Django refuses ORM calls from other tests while one is running.
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                             args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with debian_chromium() as browser:
+        yield browser

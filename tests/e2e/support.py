@@ -9,6 +9,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,29 @@ CHROMIUM_ARGS = [
 SERVER_START_TIMEOUT = 30.0
 #: Straight to the local server, whatever proxy the environment names.
 _LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+
+@contextmanager
+def debian_chromium() -> Iterator[Any]:
+    """Debian's Chromium under Playwright (``playwright install`` is never used).
+
+    Skips the test when it is not installed. Start it after the test's database
+    work: Playwright's sync API keeps an event loop running in this thread, and
+    Django refuses ORM calls from such a thread.
+    """
+    if not CHROMIUM.exists():
+        pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM} "
+                    "(apt-get install chromium; scripts/test does this when run as root)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                             args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def _write_private_key(path: Path) -> str:

@@ -7,20 +7,17 @@ and buttons fit the screen. Skips without Chromium, as the shop's browser tests 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from django_doku_allo.simulator import customer
+from tests.e2e.support import debian_chromium
 
 from .conftest import INDONESIAN, Bound, Snap, payment_body
 
 pytestmark = pytest.mark.usefixtures("locale_middleware")
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update"]
 PHONE = {"width": 390, "height": 844}
 
 
@@ -68,19 +65,11 @@ def _layout(browser: Any, html: str) -> dict[str, Any]:
 
 def test_every_page_fits_a_390_px_phone_without_sideways_scrolling(snap: Snap,
                                                                   bound: Bound) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
     # The database work is done before Playwright starts: its sync API runs an event
     # loop, and Django refuses ORM calls while one is running.
     pages = _pages(snap, bound)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            layouts = {name: _layout(browser, html) for name, html in pages.items()}
-        finally:
-            browser.close()
+    with debian_chromium() as browser:
+        layouts = {name: _layout(browser, html) for name, html in pages.items()}
 
     for name, layout in layouts.items():
         assert layout["overflow"] == 0, name
