@@ -33,7 +33,6 @@ SERVER_START_TIMEOUT = 30.0
 _LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-
 @contextmanager
 def debian_chromium() -> Iterator[Any]:
     """Debian's Chromium under Playwright (``playwright install`` is never used).
